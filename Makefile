@@ -1,0 +1,33 @@
+# Two commands for a new user: `make run` (set up, then the main demonstration) and
+# `make test` (set up, then the whole test suite). Both create .venv on first use and
+# install nothing on later runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.rnnkit-installed
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, pinned to the CPU wheel: any other spec pulls a multi-GB CUDA build.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rnnkit demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench examples
+
+bench: $(STAMP)
+	$(BIN)/python bench/layers.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -1,0 +1,136 @@
+"""The Cell contract: the math of one time step, and nothing else.
+
+A cell splits its work in two so that layers can be fast and decoders can be simple:
+
+- ``project(x)``: the input's contribution, ``(..., F) -> (..., G*H)``. A layer calls it once
+  on the whole sequence ``(B, T, F)``: one matmul instead of T.
+- ``step(xp_t, state)``: one step of the recurrence from the projected input ``(B, G*H)`` and
+  the state (a tuple of ``(B, size)`` tensors, in ``state_names`` order). It returns
+  ``(new_state, gates)``; the step's output is ``new_state[0]``, the cell's ``h``.
+
+``step`` also takes two optional keywords that the layer's regularisers need and that every
+cell must honour: ``weight_hh`` (a replacement for the recurrent weight, for DropConnect) and
+``h_mask`` (a ``(B, H)`` mask multiplied into ``h`` where it enters the recurrent matmul only,
+for recurrent dropout).
+
+A cell whose math is exactly one of torch's fused kernels says so through ``native_spec``;
+layers then run it at torch.nn's speed when nothing needs the per-step view.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+State = tuple[Tensor, ...]
+
+
+@dataclass(frozen=True)
+class NativeSpec:
+    """How torch's fused kernel runs a cell: its mode and weights in torch.nn's flat order."""
+
+    mode: str  # "LSTM", "GRU", "RNN_TANH" or "RNN_RELU"
+    weights: tuple[Tensor, ...]  # weight_ih, weight_hh[, bias_ih, bias_hh][, weight_hr]
+    has_biases: bool
+
+
+class Cell(nn.Module):
+    """Base class of every recurrent cell. Subclasses set the class attributes below."""
+
+    state_names: tuple[str, ...] = ("h",)
+    gate_names: tuple[str, ...] = ()
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        if input_size <= 0 or hidden_size <= 0:
+            raise ValueError(
+                f"input_size and hidden_size must be positive, got {input_size} and {hidden_size}"
+            )
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+
+    # -- sizes -------------------------------------------------------------------------
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        """The feature size of each state tensor, in ``state_names`` order."""
+        return (self.hidden_size,) * len(self.state_names)
+
+    @property
+    def output_size(self) -> int:
+        """The size of a step's output, ``new_state[0]``."""
+        return self.state_sizes[0]
+
+    # -- the contract ------------------------------------------------------------------
+    def project(self, x: Tensor) -> Tensor:
+        """The input's part of every pre-activation: ``(..., F) -> (..., G*H)``."""
+        raise NotImplementedError
+
+    def step(
+        self,
+        xp: Tensor,
+        state: State,
+        *,
+        weight_hh: Tensor | None = None,
+        h_mask: Tensor | None = None,
+    ) -> tuple[State, tuple[Tensor, ...]]:
+        """One step: ``(B, G*H), state -> (new_state, gates)``."""
+        raise NotImplementedError
+
+    def initial_state(
+        self, batch: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> State:
+        """Zeros, one ``(batch, size)`` tensor per state."""
+        ref = next(self.parameters(), None)
+        device = device if device is not None else (ref.device if ref is not None else None)
+        dtype = dtype if dtype is not None else (ref.dtype if ref is not None else None)
+        return tuple(torch.zeros(batch, size, device=device, dtype=dtype) for size in self.state_sizes)
+
+    def native_spec(self) -> NativeSpec | None:
+        """The fused torch kernel that computes exactly this cell, or None."""
+        return None
+
+    def reset_parameters(self) -> None:
+        """torch.nn's initialisation: every parameter uniform in ``±1/sqrt(hidden_size)``."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    # -- convenience -------------------------------------------------------------------
+    def forward(self, x: Tensor, state: State | Tensor | None = None) -> State:
+        """One step from a raw input ``(B, F)``; returns the new state tuple."""
+        if x.dim() != 2 or x.size(-1) != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape (batch, {self.input_size}), "
+                f"got {tuple(x.shape)}"
+            )
+        state = self.check_state(state, x.size(0), x.device, x.dtype)
+        new_state, _ = self.step(self.project(x), state)
+        return new_state
+
+    def check_state(
+        self,
+        state: State | Tensor | None,
+        batch: int,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> State:
+        """Validate a user's state (or make zeros); a lone tensor is taken for a 1-state cell."""
+        if state is None:
+            return self.initial_state(batch, device, dtype)
+        if isinstance(state, Tensor):
+            state = (state,)
+        state = tuple(state)
+        expected = tuple((batch, size) for size in self.state_sizes)
+        got = tuple(tuple(s.shape) for s in state)
+        if got != expected:
+            names = ", ".join(self.state_names)
+            raise ValueError(
+                f"{type(self).__name__} state ({names}) must have shapes {expected}, got {got}"
+            )
+        return state
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"

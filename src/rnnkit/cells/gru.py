@@ -1,0 +1,76 @@
+"""Gated recurrent unit: reset after the recurrent matmul (torch.nn, cuDNN) or before (Cho 2014)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from rnnkit.cells.base import Cell, NativeSpec, State
+
+
+class GRUCell(Cell):
+    r"""GRU step with torch.nn.GRU's gate order (r, z, n)::
+
+        r = σ(W_ir x + b_ir + W_hr h + b_hr)
+        z = σ(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))          reset_after=True (torch.nn)
+        n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)          reset_after=False (Cho et al.)
+        h' = (1 - z) ⊙ n + z ⊙ h
+
+    Shapes: x ``(B, F)``, h ``(B, H)``; ``weight_ih (3H, F)``, ``weight_hh (3H, H)``,
+    ``bias_ih (3H,)``, ``bias_hh (3H,)``: the same parameters in both variants, so weights load
+    either way (the variants compute different functions of them).
+    """
+
+    state_names = ("h",)
+    gate_names = ("r", "z", "n")
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, reset_after: bool = True
+    ) -> None:
+        super().__init__(input_size, hidden_size)
+        self.bias = bias
+        self.reset_after = reset_after
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size))
+            self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def project(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight_ih, self.bias_ih)
+
+    def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
+        (h,) = state
+        H = self.hidden_size
+        w = self.weight_hh if weight_hh is None else weight_hh
+        h_in = h if h_mask is None else h * h_mask
+        if self.reset_after:
+            hh = F.linear(h_in, w, self.bias_hh)  # (B, 3H)
+            rz = (xp[:, : 2 * H] + hh[:, : 2 * H]).sigmoid()
+            r, z = rz[:, :H], rz[:, H:]
+            n = torch.addcmul(xp[:, 2 * H :], r, hh[:, 2 * H :]).tanh()
+        else:
+            b_rz = self.bias_hh[: 2 * H] if self.bias else None
+            b_n = self.bias_hh[2 * H :] if self.bias else None
+            rz = (xp[:, : 2 * H] + F.linear(h_in, w[: 2 * H], b_rz)).sigmoid()
+            r, z = rz[:, :H], rz[:, H:]
+            n = (xp[:, 2 * H :] + F.linear(r * h_in, w[2 * H :], b_n)).tanh()
+        h_new = torch.lerp(n, h, z)  # n + z (h - n) = (1 - z) n + z h
+        return (h_new,), (r, z, n)
+
+    def native_spec(self) -> NativeSpec | None:
+        if not self.reset_after:
+            return None
+        weights = [self.weight_ih, self.weight_hh]
+        if self.bias:
+            weights += [self.bias_ih, self.bias_hh]
+        return NativeSpec("GRU", tuple(weights), self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}, reset_after={self.reset_after}"
