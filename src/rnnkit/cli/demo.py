@@ -36,12 +36,12 @@ def run(args) -> int:
         ref.load_state_dict(ours.state_dict())
         with torch.no_grad():
             ref_out, _ = ref(x)
-            ref_ms = _time(lambda: ref(x)) * 1e3
+            ref_ms = _time(lambda m=ref: m(x)) * 1e3
             for backend in ("native", "reference"):
                 ours.backend = backend
                 out, _ = ours(x)
                 diff = (out - ref_out).abs().max().item()
-                ms = _time(lambda: ours(x)) * 1e3
+                ms = _time(lambda m=ours: m(x)) * 1e3
                 print(f"{name:<6} {backend:<10} {diff:>15.2e} {ms:>11.2f} {ref_ms:>9.2f}")
     layer = Recurrent(rnn.LSTMCell(F, H))
     out, state, traj = layer(x.transpose(0, 1), trajectories=True)

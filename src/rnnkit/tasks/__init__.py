@@ -1,0 +1,1 @@
+"""Tasks: each builds its model from a config, defines batch -> loss, its metrics and predict."""

@@ -1,0 +1,296 @@
+"""The training loop every task shares.
+
+A task supplies the model, its batches and its loss; the loop owns everything else: optimizer
+and schedule, gradient clipping (by norm or by value, with the clipped fraction reported),
+periodic evaluation, early stopping, step and time budgets, checkpoints at intervals and at the
+best validation loss, exact resume, and a clean stop on Ctrl-C (the current step finishes,
+the state is saved). Library code never prints: progress goes to ``callback``.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from torch.utils import _pytree as pytree
+
+from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.train import checkpoint as ckpt
+from rnnkit.train.schedule import lr_factor, make_optimizer
+
+
+class TrainTask(Protocol):
+    model: nn.Module
+
+    def batches(self, epoch: int, start: int) -> Iterator[Any]:
+        """The epoch's batches from index ``start`` on, the same every time for the same epoch."""
+
+    def initial_carry(self) -> Any:
+        """What is carried from batch to batch (a recurrent state), reset every epoch; or None."""
+
+    def train_loss(self, batch: Any, carry: Any) -> tuple[torch.Tensor, Any, int]:
+        """Mean loss of the batch, the carry to pass on (detached), and tokens in the batch."""
+
+    def evaluate(self) -> dict[str, float]:
+        """Validation metrics; ``"loss"`` (lower is better) decides the best checkpoint."""
+
+
+@dataclass
+class TrainConfig:
+    steps: int | None = None  # optimizer steps in all
+    time: float | None = None  # seconds of wall time in all
+    lr: float = 3e-3
+    optimizer: str = "adamw"
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    schedule: str = "cosine"
+    warmup: int = 50
+    min_lr_ratio: float = 0.1
+    clip: str = "norm"  # "norm", "value" or "none"
+    clip_at: float = 1.0
+    eval_every: int = 200
+    patience: int = 0  # evaluations without improvement before stopping; 0 = never
+    checkpoint_every: int = 500
+    log_every: int = 10
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.steps is None and self.time is None:
+            raise ConfigError("give a budget: --steps N or --time DURATION")
+        if self.steps is not None and self.steps <= 0:
+            raise ConfigError(f"--steps must be positive, got {self.steps}")
+        if self.time is not None and self.time <= 0:
+            raise ConfigError(f"--time must be positive, got {self.time}")
+        if self.clip not in ("norm", "value", "none"):
+            raise ConfigError(f"--clip must be norm, value or none, got {self.clip!r}")
+        if self.clip != "none" and self.clip_at <= 0:
+            raise ConfigError(f"--clip-at must be positive, got {self.clip_at}")
+        for name in ("eval_every", "checkpoint_every", "log_every"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0  # index of the next batch within the epoch
+    elapsed: float = 0.0  # seconds spent, over all runs
+    tokens: int = 0
+    clipped_steps: int = 0
+    best_loss: float = math.inf
+    best_step: int = 0
+    bad_evals: int = 0
+    history: list[dict] = field(default_factory=list)  # every logged record
+    status: str = "running"  # finished | early-stopped | interrupted
+
+
+class Diverged(RnnkitError):
+    pass
+
+
+class _StopFlag:
+    """Ctrl-C asks the loop to stop after the current step; a second Ctrl-C aborts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> _StopFlag:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _flatten(carry: Any) -> dict[str, torch.Tensor]:
+    leaves, _ = pytree.tree_flatten(carry)
+    return {f"carry.{i}": leaf for i, leaf in enumerate(leaves) if isinstance(leaf, torch.Tensor)}
+
+
+def _unflatten(template: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    leaves, spec = pytree.tree_flatten(template)
+    leaves = [tensors.get(f"carry.{i}", leaf) for i, leaf in enumerate(leaves)]
+    return pytree.tree_unflatten(leaves, spec)
+
+
+class Trainer:
+    """Runs ``task`` under ``config``, saving into ``out`` (a model directory)."""
+
+    def __init__(
+        self,
+        task: TrainTask,
+        config: TrainConfig,
+        out: Path,
+        callback: Callable[[str, dict], bool | None] | None = None,
+    ) -> None:
+        config.check()
+        self.task, self.config, self.out = task, config, Path(out)
+        self.callback = callback or (lambda event, info: None)
+        self.params = [p for p in task.model.parameters() if p.requires_grad]
+        self.optimizer = make_optimizer(
+            self.params, config.optimizer, config.lr, config.weight_decay, config.momentum
+        )
+        self.state = TrainState()
+        self.carry = None
+
+    # -- saving and resuming ---------------------------------------------------------------
+    def save(self) -> None:
+        where = self.out / ckpt.RESUME_DIR
+        opt_data, opt_tensors = ckpt.optimizer_to_files(self.optimizer)
+        tensors = {**opt_tensors, **_flatten(self.carry), "rng.torch": torch.get_rng_state()}
+        ckpt.write_tensors(where / "trainer.safetensors", tensors)
+        ckpt.write_tensors(where / ckpt.WEIGHTS, self.task.model.state_dict())
+        ckpt.write_json(
+            where / "trainer.json",
+            {"state": asdict(self.state), "optimizer": opt_data, "config": asdict(self.config)},
+        )
+
+    def resume(self) -> None:
+        where = self.out / ckpt.RESUME_DIR
+        saved = ckpt.read_json(where / "trainer.json")
+        tensors = ckpt.read_tensors(where / "trainer.safetensors")
+        ckpt.load_weights(self.task.model, where / ckpt.WEIGHTS)
+        ckpt.optimizer_from_files(self.optimizer, saved["optimizer"], tensors)
+        self.state = TrainState(**saved["state"])
+        self.state.status = "running"
+        self.carry = _unflatten(self.task.initial_carry(), tensors)
+        torch.set_rng_state(tensors["rng.torch"])
+
+    # -- the loop ----------------------------------------------------------------------------
+    def progress(self) -> float:
+        c, s = self.config, self.state
+        done = 0.0
+        if c.steps:
+            done = max(done, s.step / c.steps)
+        if c.time:
+            done = max(done, s.elapsed / c.time)
+        return done
+
+    def run(self, resume: bool = False) -> TrainState:
+        c, s = self.config, self.state
+        if resume:
+            self.resume()
+            s = self.state
+        else:
+            torch.manual_seed(c.seed)
+            self.carry = self.task.initial_carry()
+        with _StopFlag() as stop:
+            while s.status == "running":
+                exhausted = True
+                for batch in self.task.batches(s.epoch, s.batch):
+                    if self.progress() >= 1.0:
+                        s.status = "finished"
+                        break
+                    exhausted = False
+                    self._train_step(batch)
+                    if stop.requested:
+                        s.status = "interrupted"
+                        break
+                    if s.status != "running":
+                        break
+                if s.status == "running":
+                    if exhausted and s.batch == 0:
+                        raise ConfigError(
+                            "the training data gives no batch: use more data or a smaller batch"
+                        )
+                    s.epoch, s.batch = s.epoch + 1, 0
+                    self.carry = self.task.initial_carry()
+        if (
+            not s.history
+            or s.history[-1].get("step") != s.step
+            or "valid_loss" not in s.history[-1]
+        ):
+            self._evaluate()
+        self.save()
+        self.callback("end", {"state": s})
+        return s
+
+    def _train_step(self, batch: Any) -> None:
+        c, s, model = self.config, self.state, self.task.model
+        started = time.perf_counter()
+        factor = lr_factor(c.schedule, s.step, self.progress(), c.warmup, c.min_lr_ratio)
+        for group in self.optimizer.param_groups:
+            group["lr"] = c.lr * factor
+        model.train()
+        loss, self.carry, tokens = self.task.train_loss(batch, self.carry)
+        if not torch.isfinite(loss):
+            raise Diverged(
+                f"the training loss became {loss.item()} at step {s.step + 1}; lower --lr or "
+                f"clip harder (--clip-at); the last checkpoint in {self.out} is intact"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            self.params, c.clip_at if c.clip == "norm" else math.inf
+        ).item()
+        clipped = False
+        if c.clip == "norm":
+            clipped = grad_norm > c.clip_at
+        elif c.clip == "value":
+            clipped = any(
+                bool((p.grad.abs() > c.clip_at).any()) for p in self.params if p.grad is not None
+            )
+            torch.nn.utils.clip_grad_value_(self.params, c.clip_at)
+        self.optimizer.step()
+        s.step += 1
+        s.batch += 1
+        s.tokens += tokens
+        s.clipped_steps += int(clipped)
+        s.elapsed += time.perf_counter() - started
+        if s.step % c.log_every == 0 or s.step == 1:
+            record = {
+                "step": s.step,
+                "epoch": s.epoch,
+                "time": round(s.elapsed, 3),
+                "train_loss": loss.item(),
+                "lr": c.lr * factor,
+                "grad_norm": grad_norm,
+                "clipped_fraction": s.clipped_steps / s.step,
+                "tokens": s.tokens,
+            }
+            s.history.append(record)
+            if self.callback("step", record):
+                s.status = "interrupted"
+        if s.step % c.eval_every == 0:
+            self._evaluate()
+        if s.step % c.checkpoint_every == 0:
+            self.save()
+
+    def _evaluate(self) -> None:
+        s = self.state
+        started = time.perf_counter()
+        self.task.model.eval()
+        with torch.no_grad():
+            metrics = self.task.evaluate()
+        s.elapsed += time.perf_counter() - started
+        record = {"step": s.step, "epoch": s.epoch, "time": round(s.elapsed, 3)}
+        record.update({f"valid_{k}": v for k, v in metrics.items()})
+        if s.history and s.history[-1]["step"] == s.step:
+            s.history[-1].update(record)
+        else:
+            s.history.append(record)
+        if metrics["loss"] < s.best_loss:
+            s.best_loss, s.best_step, s.bad_evals = metrics["loss"], s.step, 0
+            ckpt.write_tensors(self.out / ckpt.WEIGHTS, self.task.model.state_dict())
+        else:
+            s.bad_evals += 1
+            if self.config.patience and s.bad_evals >= self.config.patience:
+                s.status = "early-stopped"
+        self.callback("eval", {**record, "best_loss": s.best_loss})
