@@ -38,7 +38,8 @@ class ProgressBar:
         if event == "step":
             rate = ""
             if self.last_time is not None and info["time"] > self.last_time:
-                rate = f"{(info['tokens'] - self.last_tokens) / (info['time'] - self.last_time):,.0f} tok/s"
+                speed = (info["tokens"] - self.last_tokens) / (info["time"] - self.last_time)
+                rate = f"{speed:,.0f} tok/s"
             self.last_tokens, self.last_time = info["tokens"], info["time"]
             self.bar.set_postfix_str(
                 f"step {info['step']} loss {info['train_loss']:.3f} {rate}{self.valid}"
