@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +94,48 @@ def test_modified_discounts_follow_chen_goodman() -> None:
     assert modified_kn_discounts([0, 0, 7, 9]) == (0.5, 0.5, 0.5)
     # D2 = 2 - 3 (1/21) 20 < 0 is clipped to 0
     assert modified_kn_discounts([1, 10, 200, 1]) == pytest.approx((1 / 21, 0.0, 3 - 4 / 4200))
+
+
+def reference_kn(ids: list[int], V: int, n: int) -> Callable[[list[int], int], float]:
+    """Modified KN straight from the formulas with Counters of tuples: ``p(context, w)``."""
+    raw = {
+        k: Counter(tuple(ids[i : i + k]) for i in range(len(ids) - k + 1)) for k in range(1, n + 1)
+    }
+    use = {n: raw[n]}
+    for k in range(1, n):
+        use[k] = Counter(gram[1:] for gram in raw[k + 1])  # distinct left extensions
+    discounts = {
+        k: modified_kn_discounts([sum(1 for c in use[k].values() if c == r) for r in (1, 2, 3, 4)])
+        for k in use
+    }
+
+    def p(k: int, h: tuple, w: int) -> float:
+        if k == 0:
+            return 1 / V
+        d = (0.0, *discounts[k])
+        seen = {g: c for g, c in use[k].items() if g[:-1] == h}
+        total = sum(seen.values())
+        if total == 0:
+            return p(k - 1, h[1:], w)
+        gamma = sum(d[min(c, 3)] for c in seen.values()) / total
+        c = seen.get((*h, w), 0)
+        return max(c - d[min(c, 3)], 0) / total + gamma * p(k - 1, h[1:], w)
+
+    return lambda context, w: p(len(context) + 1, tuple(context), w)
+
+
+def test_matches_a_counter_reference_on_random_text() -> None:
+    rng = np.random.default_rng(0)
+    ids = [int(t) for t in rng.choice(5, size=400, p=[0.4, 0.3, 0.15, 0.1, 0.05])]
+    V = 6  # id 5 never occurs
+    for order in (1, 2, 4):
+        model = KneserNey(order).fit(ids, V)
+        reference = reference_kn(ids, V, order)
+        contexts = [ids[i : i + order - 1] for i in range(0, 60, 7)] + [[5] * (order - 1)]
+        contexts += [ids[:j] for j in range(order - 1)]  # shorter contexts (stream start)
+        for context in contexts:
+            expected = [reference(context, w) for w in range(V)]
+            np.testing.assert_allclose(model.distribution(context), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4, 5])
