@@ -9,14 +9,9 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from rnnkit.data.streams import batchify
 from rnnkit.errors import DataError
 from rnnkit.tasks.lm_model import LanguageModel, detach_state
-
-
-def to_streams(ids: Tensor, batch: int) -> Tensor:
-    """``ids (N,)`` -> ``batch`` contiguous streams ``(batch, N // batch)``; drops the tail."""
-    per_stream = ids.numel() // batch
-    return ids[: per_stream * batch].view(batch, per_stream)
 
 
 def metrics_from_loss(loss: float, level: str, chars_per_token: float = 1.0) -> dict[str, float]:
@@ -30,9 +25,9 @@ def metrics_from_loss(loss: float, level: str, chars_per_token: float = 1.0) -> 
 def stream_loss(model: LanguageModel, ids: Tensor, streams: int = 16, bptt: int = 256) -> float:
     """Mean nats per token of ``ids`` read as ``streams`` contiguous streams with carried state."""
     streams = max(1, min(streams, (ids.numel() - 1) // 2))
-    data = to_streams(ids, streams)
-    if data.size(1) < 2:
+    if ids.numel() < 4:
         raise DataError(f"the text is too short to evaluate: {ids.numel()} tokens; give at least 4")
+    data = batchify(ids, streams)
     was_training = model.training
     model.eval()
     state, total, count = None, 0.0, 0
@@ -78,7 +73,7 @@ class LMTask:
         self.model, self.valid_ids, self.batch, self.bptt = model, valid_ids, batch, bptt
         self.mode, self.seed = mode, seed
         self.train_ids = train_ids
-        self.streams = to_streams(train_ids, batch)  # (B, N)
+        self.streams = batchify(train_ids, batch)  # (B, N)
         self.per_epoch = (self.streams.size(1) - 1) // bptt
         if mode == "window":
             self.per_epoch = max(1, (train_ids.numel() - 1) // (batch * bptt))

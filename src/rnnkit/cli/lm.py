@@ -1,0 +1,243 @@
+"""``rnnkit lm train|generate|predict|evaluate|baseline``: language models."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rnnkit.cli.common import duration, positive_int, print_json
+from rnnkit.data.streams import parse_fractions
+from rnnkit.tasks import language_model as api
+from rnnkit.tasks.lm_model import LMConfig
+from rnnkit.train.loop import TrainConfig
+from rnnkit.train.progress import ProgressBar
+
+
+def register(groups) -> None:
+    lm = groups.add_parser("lm", help="character- and word-level language models")
+    verbs = lm.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    train = verbs.add_parser("train", help="train a language model into a directory")
+    train.add_argument("--data", required=True, help="dataset name (rnnkit data list) or text file")
+    train.add_argument("--out", required=True, type=Path, help="model directory to write")
+    train.add_argument("--level", choices=("char", "word"), default="char")
+    train.add_argument("--encoding", default="utf-8", help="encoding of a text file")
+    train.add_argument("--split", default="0.9,0.05,0.05", help="train,valid,test fractions")
+    budget = train.add_mutually_exclusive_group()
+    budget.add_argument("--time", type=duration, help="wall-time budget, e.g. 5m (default 5m)")
+    budget.add_argument("--steps", type=positive_int, help="optimizer steps budget")
+    train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    d = LMConfig()
+    model = train.add_argument_group("model")
+    model.add_argument("--cell", default=d.cell, help="lstm, gru, rnn, ln-lstm, ln-gru, gru-cho")
+    model.add_argument("--layers", type=positive_int, default=d.layers)
+    model.add_argument("--hidden", type=positive_int, default=d.hidden)
+    model.add_argument(
+        "--embedding",
+        type=positive_int,
+        default=None,
+        help=f"embedding size (default {d.embedding} for char, --hidden for word)",
+    )
+    model.add_argument("--dropout", type=float, default=d.dropout)
+    model.add_argument("--no-tie", action="store_true", help="do not tie embedding and decoder")
+    model.add_argument("--lower", action="store_true", help="lower-case the text")
+    model.add_argument("--max-vocab", type=int, default=d.max_vocab, help="word level: cap")
+    t = TrainConfig()
+    opt = train.add_argument_group("optimisation")
+    opt.add_argument("--batch", type=positive_int, default=d.batch, help="parallel streams")
+    opt.add_argument("--bptt", type=positive_int, default=d.bptt, help="steps per segment")
+    opt.add_argument(
+        "--window", action="store_true", help="full BPTT on random windows instead of carried state"
+    )
+    opt.add_argument("--optimizer", default=t.optimizer, help="adamw, adam, rmsprop or sgd")
+    opt.add_argument("--lr", type=float, default=t.lr)
+    opt.add_argument("--weight-decay", type=float, default=t.weight_decay)
+    opt.add_argument("--schedule", default=t.schedule, help="cosine, step or constant")
+    opt.add_argument("--warmup", type=int, default=t.warmup, help="warm-up steps")
+    opt.add_argument("--clip", default=t.clip, help="norm, value or none")
+    opt.add_argument("--clip-at", type=float, default=t.clip_at, help="max norm or value")
+    opt.add_argument("--eval-every", type=positive_int, default=t.eval_every)
+    opt.add_argument("--patience", type=int, default=t.patience, help="early stopping; 0 = off")
+    opt.add_argument("--checkpoint-every", type=positive_int, default=t.checkpoint_every)
+    opt.add_argument("--seed", type=int, default=t.seed)
+    train.add_argument("--no-baseline", action="store_true", help="skip the n-gram baseline")
+    train.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    train.set_defaults(func=run_train)
+
+    gen = verbs.add_parser("generate", help="write text with a trained model")
+    gen.add_argument("model", type=Path)
+    gen.add_argument("--prompt", default="")
+    gen.add_argument("--length", type=int, default=300, help="tokens to generate")
+    gen.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
+    gen.add_argument("--top-k", type=int, default=0)
+    gen.add_argument("--top-p", type=float, default=1.0)
+    gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument("--json", action="store_true")
+    gen.set_defaults(func=run_generate)
+
+    pred = verbs.add_parser("predict", help="the most likely next tokens after a prompt")
+    pred.add_argument("model", type=Path)
+    pred.add_argument("--prompt", required=True)
+    pred.add_argument("--top", type=int, default=5)
+    pred.add_argument("--json", action="store_true")
+    pred.set_defaults(func=run_predict)
+
+    ev = verbs.add_parser("evaluate", help="loss and bpc/perplexity of a model on a text")
+    ev.add_argument("model", type=Path)
+    ev.add_argument("file", help="text file or dataset name")
+    ev.add_argument("--encoding", default="utf-8")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=run_evaluate)
+
+    base = verbs.add_parser("baseline", help="Kneser-Ney 1- to 5-gram models on the same split")
+    base.add_argument("--data", required=True)
+    base.add_argument("--level", choices=("char", "word"), default="char")
+    base.add_argument("--lower", action="store_true")
+    base.add_argument("--max-vocab", type=int, default=0)
+    base.add_argument("--encoding", default="utf-8")
+    base.add_argument("--split", default="0.9,0.05,0.05")
+    base.add_argument("--out", type=Path, help="also write metrics.json into this directory")
+    base.add_argument("--json", action="store_true")
+    base.set_defaults(func=run_baseline)
+
+
+def _model_config(args) -> LMConfig:
+    embedding = args.embedding or (64 if args.level == "char" else args.hidden)
+    return LMConfig(
+        level=args.level,
+        cell=args.cell,
+        layers=args.layers,
+        hidden=args.hidden,
+        embedding=embedding,
+        dropout=args.dropout,
+        tie=not args.no_tie,
+        bptt=args.bptt,
+        batch=args.batch,
+        lower=args.lower,
+        max_vocab=args.max_vocab,
+    )
+
+
+def _train_config(args) -> TrainConfig:
+    time_budget = args.time if args.time or args.steps else 300.0
+    return TrainConfig(
+        steps=args.steps,
+        time=time_budget,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        warmup=args.warmup,
+        clip=args.clip,
+        clip_at=args.clip_at,
+        eval_every=args.eval_every,
+        patience=args.patience,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+    )
+
+
+def _score_line(name: str, m: dict, level: str) -> str:
+    key = "bpc" if level == "char" else "ppl"
+    return f"  {name:<28} {m['loss']:>8.4f} nats/token  {m[key]:>8.3f} {key}"
+
+
+def run_train(args) -> int:
+    split = parse_fractions(args.split)
+    train_config = _train_config(args)
+    bar = ProgressBar(train_config.steps, train_config.time if not train_config.steps else None)
+    metrics = api.fit(
+        args.data,
+        args.out,
+        _model_config(args),
+        train_config,
+        split=split,
+        encoding=args.encoding,
+        mode="window" if args.window else "carry",
+        resume=args.resume,
+        baseline=not args.no_baseline,
+        callback=bar,
+    )
+    if args.json:
+        print_json(metrics)
+        return 130 if metrics["status"] == "interrupted" else 0
+    level = metrics["level"]
+    print(
+        f"\n{metrics['status']} after {metrics['steps']} steps, {metrics['train_seconds']:.0f} s, "
+        f"{metrics['tokens_per_second']:,} tokens/s, {metrics['parameters']:,} parameters, "
+        f"clipped {100 * metrics['clipped_fraction']:.0f}% of steps"
+    )
+    print("validation:")
+    print(_score_line("rnnkit", metrics["valid"], level))
+    if "baseline" in metrics:
+        best = metrics["baseline"]["best"]
+        print(_score_line(f"best n-gram ({best['order']}-gram KN)", best, level))
+    print(_score_line("rnnkit on test", metrics["test"], level))
+    out = args.out
+    print(f"model: {out}/model.safetensors + config.json; resume state: {out}/checkpoint/")
+    print(f"metrics: {out}/metrics.json, log: {out}/metrics.csv, curves: {out}/curves.png")
+    return 130 if metrics["status"] == "interrupted" else 0
+
+
+def run_generate(args) -> int:
+    lm = api.load(args.model)
+    pieces = api.generate(
+        lm, args.prompt, args.length, args.temperature, args.top_k, args.top_p, args.seed
+    )
+    if args.json:
+        print_json({"prompt": args.prompt, "text": "".join(pieces)})
+        return 0
+    sys.stdout.write(args.prompt)
+    for piece in pieces:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def run_predict(args) -> int:
+    lm = api.load(args.model)
+    rows = api.predict(lm, args.prompt, args.top)
+    if args.json:
+        print_json({"prompt": args.prompt, "next": [{"token": t, "p": p} for t, p in rows]})
+        return 0
+    print(f"p(next | {args.prompt!r}):")
+    for token, p in rows:
+        print(f"  {token!r:>12}  {p:.4f}  {'#' * round(40 * p)}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from rnnkit.data.registry import resolve_text
+
+    lm = api.load(args.model)
+    metrics = api.evaluate(lm, resolve_text(args.file, args.encoding))
+    if args.json:
+        print_json(metrics)
+        return 0
+    print(
+        _score_line(str(args.file), metrics, lm.config.level) + f"  ({metrics['tokens']:,} tokens)"
+    )
+    return 0
+
+
+def run_baseline(args) -> int:
+    from rnnkit.train.checkpoint import write_json
+
+    config = LMConfig(level=args.level, lower=args.lower, max_vocab=args.max_vocab)
+    corpus = api.prepare(args.data, config, parse_fractions(args.split), args.encoding)
+    result = api.ngram_baseline(corpus, args.level)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json(args.out / "metrics.json", {"task": "lm-baseline", **result})
+    if args.json:
+        print_json(result)
+        return 0
+    key = "bpc" if args.level == "char" else "ppl"
+    print(f"Kneser-Ney n-grams on {args.data} ({args.level} level), validation split:")
+    for row in result["orders"]:
+        print(
+            f"  {row['order']}-gram  {row['loss']:.4f} nats/token  {row[key]:8.3f} {key}"
+            f"  ({row['seconds']:.1f} s)"
+        )
+    return 0

@@ -1,0 +1,261 @@
+"""Language models, the Python API the ``rnnkit lm`` commands mirror.
+
+``fit`` trains into a model directory; ``load`` opens one; ``evaluate``, ``generate`` and
+``predict`` use it. The vocabulary is built from the whole corpus (as nanoGPT and char-rnn do;
+at word level ``max_vocab`` caps it and the rest become ``<unk>``); the token stream is then cut
+into contiguous train/validation/test parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from rnnkit import plots
+from rnnkit.baselines.ngram import fit_baselines
+from rnnkit.data.registry import resolve_text
+from rnnkit.data.streams import split_stream
+from rnnkit.data.vocab import Vocabulary
+from rnnkit.decode.sampling import sample_next
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.lm_model import LanguageModel, LMConfig
+from rnnkit.tasks.lm_task import LMTask, metrics_from_loss, stream_loss
+from rnnkit.train import checkpoint as ckpt
+from rnnkit.train.logs import write_csv
+from rnnkit.train.loop import TrainConfig, Trainer, TrainState
+
+
+@dataclass
+class Corpus:
+    """A corpus as token ids, split, with the vocabulary that encodes it."""
+
+    vocab: Vocabulary
+    train: torch.Tensor
+    valid: torch.Tensor
+    test: torch.Tensor
+    chars_per_token: float
+
+
+def prepare(
+    data: str, config: LMConfig, split=(0.9, 0.05, 0.05), encoding: str = "utf-8"
+) -> Corpus:
+    text = resolve_text(data, encoding)
+    vocab = Vocabulary.build(
+        text, level=config.level, lower=config.lower, max_size=config.max_vocab or None
+    )
+    ids = vocab.encode(text)
+    train, valid, test = split_stream(ids, split)
+    return Corpus(vocab, train, valid, test, len(text) / max(1, ids.numel()))
+
+
+@dataclass
+class LoadedLM:
+    model: LanguageModel
+    vocab: Vocabulary
+    config: LMConfig
+    directory: Path
+
+
+def load(directory: str | Path) -> LoadedLM:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ckpt.CheckpointError(
+            f"no model directory at {directory}; train one with rnnkit lm train"
+        )
+    saved = ckpt.read_json(directory / ckpt.CONFIG)
+    if saved.get("task") != "lm":
+        raise ckpt.CheckpointError(
+            f"{directory} holds a {saved.get('task')!r} model, not a language model"
+        )
+    config = LMConfig.from_dict(saved["model"])
+    vocab = Vocabulary.from_dict(saved["vocabulary"])
+    model = LanguageModel(config)
+    ckpt.load_weights(model, directory / ckpt.WEIGHTS)
+    model.eval()
+    return LoadedLM(model, vocab, config, directory)
+
+
+def fit(
+    data: str,
+    out: str | Path,
+    model_config: LMConfig | None = None,
+    train_config: TrainConfig | None = None,
+    *,
+    split=(0.9, 0.05, 0.05),
+    encoding: str = "utf-8",
+    mode: str = "carry",
+    resume: bool = False,
+    baseline: bool = True,
+    callback: Callable[[str, dict], bool | None] | None = None,
+) -> dict:
+    """Train a language model on ``data`` (a dataset name or a file) into the directory ``out``.
+
+    Returns the metrics also written to ``out/metrics.json``. With ``resume=True`` the model,
+    split and options come from ``out/config.json`` (``train_config`` may extend the budget).
+    """
+    out = Path(out)
+    if resume:
+        saved = ckpt.read_json(out / ckpt.CONFIG)
+        model_config = LMConfig.from_dict(saved["model"])
+        stored = TrainConfig(**saved["train"])
+        if train_config is not None:
+            stored.steps, stored.time = train_config.steps, train_config.time
+        train_config, split, mode = stored, tuple(saved["split"]), saved["mode"]
+        data, encoding = saved["data"], saved["encoding"]
+    model_config = model_config or LMConfig()
+    train_config = train_config or TrainConfig(time=300)
+    model_config.check()
+    train_config.check()
+    corpus = prepare(data, model_config, split, encoding)
+    model_config.vocab_size = len(corpus.vocab)
+    torch.manual_seed(train_config.seed)
+    model = LanguageModel(model_config)
+    task = LMTask(
+        model,
+        corpus.train,
+        corpus.valid,
+        model_config.batch,
+        model_config.bptt,
+        mode,
+        train_config.seed,
+    )
+    if not resume:
+        out.mkdir(parents=True, exist_ok=True)
+        ckpt.write_json(
+            out / ckpt.CONFIG,
+            {
+                "task": "lm",
+                "data": str(data),
+                "encoding": encoding,
+                "split": list(split),
+                "mode": mode,
+                "model": model_config.to_dict(),
+                "train": asdict(train_config),
+                "vocabulary": corpus.vocab.to_dict(),
+            },
+        )
+    trainer = Trainer(task, train_config, out, callback)
+    state = trainer.run(resume=resume)
+    return summarise(out, corpus, model, state, baseline)
+
+
+def summarise(
+    out: Path, corpus: Corpus, model: LanguageModel, state: TrainState, baseline: bool
+) -> dict:
+    """Score the best weights on validation and test, beside the n-gram baseline; write reports."""
+    config = model.config
+    ckpt.load_weights(model, out / ckpt.WEIGHTS)
+    valid = metrics_from_loss(
+        stream_loss(model, corpus.valid), config.level, corpus.chars_per_token
+    )
+    test = metrics_from_loss(stream_loss(model, corpus.test), config.level, corpus.chars_per_token)
+    train_time = max(state.elapsed, 1e-9)
+    metrics = {
+        "task": "lm",
+        "level": config.level,
+        "status": state.status,
+        "steps": state.step,
+        "epochs": state.epoch
+        + state.batch / max(1, len(corpus.train) // (config.batch * config.bptt)),
+        "train_seconds": round(state.elapsed, 2),
+        "tokens_per_second": round(state.tokens / train_time),
+        "clipped_fraction": state.clipped_steps / max(1, state.step),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "best_step": state.best_step,
+        "valid": valid,
+        "test": test,
+        "vocabulary": len(corpus.vocab),
+    }
+    if baseline:
+        metrics["baseline"] = ngram_baseline(corpus, config.level)
+    ckpt.write_json(out / "metrics.json", metrics)
+    write_csv(state.history, out / "metrics.csv")
+    best = metrics.get("baseline", {}).get("best")
+    plots.training_curves(
+        state.history,
+        out / "curves.png",
+        f"{config.cell} {config.level}-level LM",
+        "loss",
+        baseline=best["loss"] if best else None,
+        baseline_label=f"{best['order']}-gram Kneser-Ney" if best else "",
+    )
+    return metrics
+
+
+def ngram_baseline(corpus: Corpus, level: str, orders=(1, 2, 3, 4, 5)) -> dict:
+    """Kneser-Ney n-grams on the same split and tokens: validation loss and bpc/perplexity."""
+    results = fit_baselines(corpus.train.numpy(), corpus.valid.numpy(), len(corpus.vocab), orders)
+    rows = []
+    for r in results:
+        row = {
+            "order": r.order,
+            **metrics_from_loss(r.nats_per_token, level, corpus.chars_per_token),
+            "seconds": round(r.train_seconds + r.eval_seconds, 2),
+        }
+        rows.append(row)
+    return {"orders": rows, "best": min(rows, key=lambda r: r["loss"])}
+
+
+def evaluate(lm: LoadedLM, text: str) -> dict:
+    """Loss in nats per token and bits per character (char) or perplexity (word) on ``text``."""
+    ids = lm.vocab.encode(text)
+    if ids.numel() < 4:
+        raise DataError(f"the text has {ids.numel()} tokens; give at least 4 to evaluate")
+    loss = stream_loss(lm.model, ids)
+    return {
+        **metrics_from_loss(loss, lm.config.level, len(text) / ids.numel()),
+        "tokens": ids.numel(),
+    }
+
+
+def _prompt_state(lm: LoadedLM, prompt: str):
+    """Read the whole prompt in one pass; returns the logits after it and the state."""
+    ids = lm.vocab.encode(prompt) if prompt else torch.zeros(0, dtype=torch.long)
+    if ids.numel() == 0:
+        # no prompt: start after a line end, the most neutral context a corpus has
+        start = lm.vocab.eos_id if lm.vocab.eos_id is not None else lm.vocab.index.get("\n", 0)
+        ids = torch.tensor([start])
+    with torch.no_grad():
+        logits, state = lm.model(ids.unsqueeze(0))
+    return logits[0, -1:], state
+
+
+def generate(
+    lm: LoadedLM,
+    prompt: str = "",
+    length: int = 200,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed: int | None = None,
+) -> Iterator[str]:
+    """Yield the text of each new token as it is made (temperature 0 = greedy)."""
+    if length < 0:
+        raise ConfigError(f"--length must be >= 0, got {length}")
+    if temperature < 0:
+        raise ConfigError(f"--temperature must be >= 0 (0 = greedy), got {temperature}")
+    if not 0 < top_p <= 1:
+        raise ConfigError(f"--top-p must be in (0, 1], got {top_p}")
+    if top_k < 0:
+        raise ConfigError(f"--top-k must be >= 0 (0 = off), got {top_k}")
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    logits, state = _prompt_state(lm, prompt)
+    word = lm.config.level == "word"
+    for k in range(length):
+        token = sample_next(logits, temperature, top_k, top_p, generator)
+        text = lm.vocab.decode(token.tolist())
+        yield (" " + text if word and k else text) if text != "<eos>" else "\n"
+        logits, state = lm.model.step(token, state)
+
+
+def predict(lm: LoadedLM, prompt: str, top: int = 5) -> list[tuple[str, float]]:
+    """The ``top`` most likely next tokens after ``prompt`` with their probabilities."""
+    if top <= 0:
+        raise ConfigError(f"--top must be positive, got {top}")
+    logits, _ = _prompt_state(lm, prompt)
+    probs = logits[0].softmax(-1)
+    values, ids = probs.topk(min(top, probs.numel()))
+    return [(lm.vocab.tokens[i], v) for i, v in zip(ids.tolist(), values.tolist())]
