@@ -172,7 +172,8 @@ def run_train(args) -> int:
     if "baseline" in metrics:
         best = metrics["baseline"]["best"]
         print(_score_line(f"best n-gram ({best['order']}-gram KN)", best, level))
-    print(_score_line("rnnkit on test", metrics["test"], level))
+    if metrics["test"]:
+        print(_score_line("rnnkit on test", metrics["test"], level))
     out = args.out
     print(f"model: {out}/model.safetensors + config.json; resume state: {out}/checkpoint/")
     print(f"metrics: {out}/metrics.json, log: {out}/metrics.csv, curves: {out}/curves.png")

@@ -151,7 +151,10 @@ def summarise(
     valid = metrics_from_loss(
         stream_loss(model, corpus.valid), config.level, corpus.chars_per_token
     )
-    test = metrics_from_loss(stream_loss(model, corpus.test), config.level, corpus.chars_per_token)
+    test = None
+    if corpus.test.numel() >= 4:
+        test_loss = stream_loss(model, corpus.test)
+        test = metrics_from_loss(test_loss, config.level, corpus.chars_per_token)
     train_time = max(state.elapsed, 1e-9)
     metrics = {
         "task": "lm",
