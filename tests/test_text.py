@@ -131,6 +131,14 @@ def test_word_join_then_split_gives_the_same_tokens(text):
     assert tokenizer.split(tokenizer.join(tokens)) == tokens
 
 
+def test_decoding_token_by_token_matches_decoding_at_once(alice):
+    for vocab in (Vocabulary.build(alice), Vocabulary.build(alice, level="word")):
+        ids = vocab.encode(alice[:3000]).tolist()
+        pieces = [vocab.decode_next(before, token)
+                  for before, token in zip([None, *ids[:-1]], ids)]
+        assert "".join(pieces) == vocab.decode(ids)
+
+
 def test_word_vocabulary_cap_keeps_the_most_frequent_and_maps_the_rest_to_unk():
     text = "the cat the dog the cat a bird\n"
     vocab = Vocabulary.build(text, level="word", max_size=4)

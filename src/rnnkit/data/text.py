@@ -82,6 +82,11 @@ class CharTokenizer:
     def join(self, tokens: Sequence[str]) -> str:
         return "".join(tokens)
 
+    @staticmethod
+    def piece(before: str | None, token: str) -> str:
+        """The text ``token`` adds after token ``before``: the token itself."""
+        return token
+
     def to_dict(self) -> dict:
         return {"level": self.level, "lower": self.lower}
 
@@ -122,17 +127,17 @@ class WordTokenizer:
         return tokens
 
     def join(self, tokens: Sequence[str]) -> str:
-        pieces: list[str] = []
-        previous = "\n"
-        for token in tokens:
-            if token == EOS:
-                pieces.append("\n")
-            else:
-                glued = (previous == "\n" or token in _NO_SPACE_BEFORE
-                         or previous in _NO_SPACE_AFTER)
-                pieces.append(token if glued else " " + token)
-            previous = "\n" if token == EOS else token
-        return "".join(pieces)
+        befores = [None, *tokens][: len(tokens)]
+        return "".join(self.piece(before, token) for before, token in zip(befores, tokens))
+
+    @staticmethod
+    def piece(before: str | None, token: str) -> str:
+        """The text ``token`` adds after token ``before`` (None at the start): lets a sampler
+        print words as they come, exactly as ``join`` would write them."""
+        if token == EOS:
+            return "\n"
+        glued = before in (None, EOS) or token in _NO_SPACE_BEFORE or before in _NO_SPACE_AFTER
+        return token if glued else " " + token
 
     def to_dict(self) -> dict:
         return {"level": self.level, "lower": self.lower, "eos": self.eos}

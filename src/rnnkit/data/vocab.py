@@ -135,6 +135,12 @@ class Vocabulary:
             raise ValueError(f"ids must be in [0, {len(self)}), got {min(ids)}..{max(ids)}")
         return self.tokenizer.join([self.tokens[i] for i in ids])
 
+    def decode_next(self, before: int | None, token: int) -> str:
+        """The text token id ``token`` adds after id ``before`` (None at the start), for printing
+        tokens one at a time: the pieces of a sequence concatenate to ``decode`` of it."""
+        return self.tokenizer.piece(None if before is None else self.tokens[before],
+                                    self.tokens[token])
+
     def to_dict(self) -> dict:
         """A JSON-able description: ``Vocabulary.from_dict(v.to_dict()) == v``."""
         return {"format": FORMAT, "tokenizer": self.tokenizer.to_dict(), "tokens": self.tokens}
