@@ -83,7 +83,7 @@ def play_to_paragraphs(markdown: str) -> list[str]:
     (``_Exit_``, ``*Exeunt.*``) that may span lines. Headings, directions and numbered
     procession lists are dropped; a speech interrupted by a direction continues in the same
     paragraph, as in Tiny Shakespeare. Lines outside any speech are dropped too: in the 38
-    plays about 120 of 173,000 (heading continuations and a few speeches the markdown gives
+    plays 108 of about 173,000 (heading continuations and a few speeches the markdown gives
     no speaker, such as Henry VIII's prologue).
     """
     paragraphs: list[str] = []
