@@ -26,12 +26,24 @@ WEIGHTS = "model.safetensors"
 RESUME_DIR = "checkpoint"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file 0600; give it the mode open() would have given it
+        os.chmod(tmp, 0o666 & ~_umask())
+        # on disk before the rename, or a power cut can leave an empty file under the real name
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
