@@ -24,7 +24,7 @@ from torch.utils import _pytree as pytree
 
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.train import checkpoint as ckpt
-from rnnkit.train.schedule import lr_factor, make_optimizer
+from rnnkit.train.schedule import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer
 
 
 class TrainTask(Protocol):
@@ -76,6 +76,21 @@ class TrainConfig:
         for name in ("eval_every", "checkpoint_every", "log_every"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+        # checked here, not at the first step, so that nothing is written for a typo
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(
+                f"--schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        for name in ("warmup", "patience", "weight_decay"):
+            value = getattr(self, name)
+            if value < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ConfigError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
 
 
 @dataclass
