@@ -255,6 +255,13 @@ class Trainer:
         grad_norm = torch.nn.utils.clip_grad_norm_(
             self.params, c.clip_at if c.clip == "norm" else math.inf
         ).item()
+        if not math.isfinite(grad_norm):
+            # clipping would turn an infinite gradient into NaN weights, and the next
+            # checkpoint would save them: stop with the weights of the last good step
+            raise Diverged(
+                f"the gradient norm became {grad_norm} at step {s.step + 1}; lower --lr; "
+                f"the last checkpoint in {self.out} is intact"
+            )
         clipped = False
         if c.clip == "norm":
             clipped = grad_norm > c.clip_at
