@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rnnkit-installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,17 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
 	touch $(STAMP)
 
+# the main job: a character language model of Shakespeare, 5 minutes on the CPU
 run: $(STAMP)
-	$(BIN)/rnnkit demo
+	$(BIN)/rnnkit data get shakespeare
+	$(BIN)/rnnkit lm train --data shakespeare --out runs/shakespeare --time 5m
+	$(BIN)/rnnkit lm generate runs/shakespeare --prompt "ROMEO:" --length 300 --seed 0
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	$(BIN)/rnnkit demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples

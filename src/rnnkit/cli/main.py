@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnkit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``rnnkit data list | head``): not an error
+        sys.stderr.close()
+        return 0
     return int(result or 0)
 
 

@@ -215,15 +215,16 @@ def evaluate(lm: LoadedLM, text: str) -> dict:
 
 
 def _prompt_state(lm: LoadedLM, prompt: str):
-    """Read the whole prompt in one pass; returns the logits after it and the state."""
+    """Read the whole prompt in one pass: the logits after it, the state, and its last token id."""
     ids = lm.vocab.encode(prompt) if prompt else torch.zeros(0, dtype=torch.long)
+    last = int(ids[-1]) if ids.numel() else None
     if ids.numel() == 0:
         # no prompt: start after a line end, the most neutral context a corpus has
         start = lm.vocab.eos_id if lm.vocab.eos_id is not None else lm.vocab.index.get("\n", 0)
         ids = torch.tensor([start])
     with torch.no_grad():
         logits, state = lm.model(ids.unsqueeze(0))
-    return logits[0, -1:], state
+    return logits[0, -1:], state, last
 
 
 def generate(
@@ -235,7 +236,7 @@ def generate(
     top_p: float = 1.0,
     seed: int | None = None,
 ) -> Iterator[str]:
-    """Yield the text of each new token as it is made (temperature 0 = greedy)."""
+    """Yield the text each new token adds, as it is made (temperature 0 = greedy)."""
     if length < 0:
         raise ConfigError(f"--length must be >= 0, got {length}")
     if temperature < 0:
@@ -245,12 +246,12 @@ def generate(
     if top_k < 0:
         raise ConfigError(f"--top-k must be >= 0 (0 = off), got {top_k}")
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    logits, state = _prompt_state(lm, prompt)
-    word = lm.config.level == "word"
-    for k in range(length):
+    logits, state, previous = _prompt_state(lm, prompt)
+    for _ in range(length):
         token = sample_next(logits, temperature, top_k, top_p, generator)
-        text = lm.vocab.decode(token.tolist())
-        yield (" " + text if word and k else text) if text != "<eos>" else "\n"
+        current = int(token)
+        yield lm.vocab.decode_next(previous, current)
+        previous = current
         logits, state = lm.model.step(token, state)
 
 
@@ -258,7 +259,7 @@ def predict(lm: LoadedLM, prompt: str, top: int = 5) -> list[tuple[str, float]]:
     """The ``top`` most likely next tokens after ``prompt`` with their probabilities."""
     if top <= 0:
         raise ConfigError(f"--top must be positive, got {top}")
-    logits, _ = _prompt_state(lm, prompt)
+    logits, _, _ = _prompt_state(lm, prompt)
     probs = logits[0].softmax(-1)
     values, ids = probs.topk(min(top, probs.numel()))
     return [(lm.vocab.tokens[i], v) for i, v in zip(ids.tolist(), values.tolist())]
