@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.utils import _pytree as pytree
 
-from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.errors import CheckpointError, ConfigError, RnnkitError
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train.schedule import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer
 
@@ -182,11 +182,18 @@ class Trainer:
         saved = ckpt.read_json(where / "trainer.json")
         tensors = ckpt.read_tensors(where / "trainer.safetensors")
         ckpt.load_weights(self.task.model, where / ckpt.WEIGHTS)
-        ckpt.optimizer_from_files(self.optimizer, saved["optimizer"], tensors)
-        self.state = TrainState(**saved["state"])
+        try:
+            ckpt.optimizer_from_files(self.optimizer, saved["optimizer"], tensors)
+            self.state = TrainState(**saved["state"])
+            self.carry = _unflatten(self.task.initial_carry(), tensors)
+            torch.set_rng_state(tensors["rng.torch"])
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as bad:
+            raise CheckpointError(
+                f"the resume state in {where} (trainer.json, trainer.safetensors) is malformed "
+                f"({type(bad).__name__}: {str(bad).splitlines()[0] if str(bad) else ''}); "
+                "restore it, or train afresh without --resume"
+            ) from None
         self.state.status = "running"
-        self.carry = _unflatten(self.task.initial_carry(), tensors)
-        torch.set_rng_state(tensors["rng.torch"])
 
     # -- the loop ----------------------------------------------------------------------------
     def progress(self) -> float:
