@@ -234,13 +234,20 @@ class Trainer:
                         )
                     s.epoch, s.batch = s.epoch + 1, 0
                     self.carry = self.task.initial_carry()
-        if (
-            not s.history
-            or s.history[-1].get("step") != s.step
-            or "valid_loss" not in s.history[-1]
-        ):
-            self._evaluate()
-        self.save()
+            # still inside the guard: a Ctrl-C during the closing evaluation must not lose the run
+            evaluated = bool(s.history) and s.history[-1].get("step") == s.step
+            evaluated = evaluated and "valid_loss" in s.history[-1]
+            if s.status == "interrupted":
+                # saved before the closing evaluation, which only reports: a run that went on
+                # would not evaluate here, and letting this one count (best loss, patience)
+                # would make the resumed run differ from it
+                self.save()
+                if not evaluated:
+                    self._evaluate(report_only=True)
+            else:
+                if not evaluated:
+                    self._evaluate()
+                self.save()
         self.callback("end", {"state": s})
         return s
 
@@ -302,7 +309,12 @@ class Trainer:
         if s.step % c.checkpoint_every == 0:
             self.save()
 
-    def _evaluate(self) -> None:
+    def _evaluate(self, report_only: bool = False) -> None:
+        """Validate and log; unless ``report_only``, keep the best weights and count patience.
+
+        A report-only evaluation still writes ``model.safetensors`` when no evaluation of this
+        run has (so that an interrupted run always leaves weights to use).
+        """
         s = self.state
         started = time.perf_counter()
         self.task.model.eval()
@@ -315,7 +327,10 @@ class Trainer:
             s.history[-1].update(record)
         else:
             s.history.append(record)
-        if metrics["loss"] < s.best_loss:
+        if report_only:
+            if math.isinf(s.best_loss):
+                ckpt.write_tensors(self.out / ckpt.WEIGHTS, self.task.model.state_dict())
+        elif metrics["loss"] < s.best_loss:
             s.best_loss, s.best_step, s.bad_evals = metrics["loss"], s.step, 0
             ckpt.write_tensors(self.out / ckpt.WEIGHTS, self.task.model.state_dict())
         else:
