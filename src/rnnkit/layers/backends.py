@@ -77,7 +77,7 @@ def run_native(
     reverse: bool,
     weight_hh: Tensor | None = None,
 ) -> tuple[Tensor, State]:
-    """Run a cell's fused kernel over ``x (B, T, F)``; returns outputs ``(B, T, H)`` and final state.
+    """Run a cell's fused kernel over ``x (B, T, F)``: outputs ``(B, T, H)`` and the final state.
 
     ``steps`` must be None or contiguous. Outputs at padded steps are zero; rows of length zero
     return ``state`` unchanged.

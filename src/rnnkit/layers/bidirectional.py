@@ -17,8 +17,10 @@ class Bidirectional(nn.Module):
     r"""A forward and a backward :class:`Recurrent` layer, outputs merged per step.
 
     ``Bidirectional(layer_or_cell)`` makes the backward layer a copy with fresh weights (as
-    Keras does); pass ``backward`` to choose it (its cell may differ). ``merge`` is ``"concat"``
-    (``(B, T, 2H)``, torch.nn's layout: forward first), ``"sum"``, ``"mean"`` or ``"mul"``.
+    Keras does); pass ``backward`` to choose it (its cell may differ, or be the forward cell for
+    tied weights); the layers given are set to read forwards and backwards. ``merge`` is
+    ``"concat"`` (``(B, T, 2H)``, torch.nn's layout: forward first), ``"sum"``, ``"mean"`` or
+    ``"mul"``.
 
     ``forward(x, state=None, *, lengths=None, mask=None, trajectories=False)`` returns
     ``(output, (forward_state, backward_state))`` (and ``(forward_traj, backward_traj)``).
@@ -39,7 +41,12 @@ class Bidirectional(nn.Module):
             bwd.cell.reset_parameters()
         else:
             bwd = backward if isinstance(backward, Recurrent) else Recurrent(backward)
-        fwd.reverse, bwd.reverse = False, True
+        if bwd is fwd:
+            # one object cannot read both ways; two layers over one cell tie the weights instead
+            raise ValueError(
+                "forward and backward are the same Recurrent layer; give two layers "
+                "(Recurrent(cell) twice ties their weights) or omit backward for a fresh copy"
+            )
         if fwd.input_size != bwd.input_size:
             raise ValueError(
                 f"forward and backward layers read different input sizes: "
@@ -47,10 +54,12 @@ class Bidirectional(nn.Module):
             )
         if merge != "concat" and fwd.output_size != bwd.output_size:
             raise ValueError(
-                f"merge={merge!r} needs equal output sizes, got {fwd.output_size} and {bwd.output_size}"
+                f"merge={merge!r} needs equal output sizes, "
+                f"got {fwd.output_size} and {bwd.output_size}"
             )
         if fwd.return_sequences != bwd.return_sequences:
             raise ValueError("forward and backward layers must agree on return_sequences")
+        fwd.reverse, bwd.reverse = False, True
         self.forward_layer = fwd
         self.backward_layer = bwd
         self.merge = merge
@@ -72,7 +81,21 @@ class Bidirectional(nn.Module):
         if state is None:
             state = (None, None)
         elif not isinstance(state, (tuple, list)) or len(state) != 2:
-            raise ValueError("a Bidirectional state is a pair (forward_state, backward_state)")
+            is_seq = isinstance(state, (tuple, list))
+            got = f"{len(state)} entries" if is_seq else type(state).__name__
+            raise ValueError(
+                f"a Bidirectional state is a pair (forward_state, backward_state), got {got}"
+            )
+        elif len(self.forward_layer.cell.state_names) > 1 and all(
+            isinstance(s, Tensor) for s in state
+        ):
+            # (h, c) of one direction looks like a pair; say so rather than fail on shapes later
+            cell = self.forward_layer.cell
+            names = ", ".join(cell.state_names)
+            raise ValueError(
+                f"a Bidirectional state is a pair (forward_state, backward_state), each a tuple "
+                f"({names}); got one {type(cell).__name__} state (two tensors)"
+            )
         kw = dict(lengths=lengths, mask=mask, trajectories=trajectories)
         f = self.forward_layer(x, state[0], **kw)
         b = self.backward_layer(x, state[1], **kw)

@@ -35,14 +35,15 @@ def lengths_to_mask(lengths: Tensor, total: int) -> Tensor:
 def resolve_steps(
     batch: int, total: int, lengths: Tensor | None, mask: Tensor | None, device: torch.device
 ) -> Steps | None:
-    """Check ``lengths`` or ``mask`` against a ``(batch, total)`` input; None when all steps are real."""
+    """Check ``lengths`` or ``mask`` for a ``(batch, total)`` input; None if every step is real."""
     if lengths is not None and mask is not None:
         raise ValueError("give lengths or mask, not both")
     if lengths is not None:
         lengths = torch.as_tensor(lengths)
         if lengths.dim() != 1 or lengths.size(0) != batch:
             raise ValueError(
-                f"lengths must have shape ({batch},) (one per batch row), got {tuple(lengths.shape)}"
+                f"lengths must have shape ({batch},) (one per batch row), "
+                f"got {tuple(lengths.shape)}"
             )
         if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
             raise ValueError(f"lengths must be an integer tensor, got {lengths.dtype}")
@@ -74,7 +75,7 @@ def resolve_steps(
 
 
 def last_valid(outputs: Tensor, steps: Steps | None, reverse: bool) -> Tensor:
-    """The output of each row's last processed step: ``(B, T, H) -> (B, H)``; zeros for empty rows."""
+    """Each row's output at its last processed step: ``(B, T, H) -> (B, H)``; zeros if empty."""
     if steps is None:
         return outputs[:, 0] if reverse else outputs[:, -1]
     if reverse:

@@ -51,7 +51,9 @@ class Stack(nn.Module):
         if states is None:
             states = [None] * len(self.layers)
         elif len(states) != len(self.layers):
-            raise ValueError(f"states must have one entry per layer ({len(self.layers)}), got {len(states)}")
+            raise ValueError(
+                f"states must have one entry per layer ({len(self.layers)}), got {len(states)}"
+            )
         finals, paths = [], []
         for k, (layer, state) in enumerate(zip(self.layers, states)):
             if k > 0 and self.dropout:
@@ -76,7 +78,7 @@ def build_stack(
     cell_options: dict | None = None,
     **layer_options,
 ) -> Stack:
-    """A stack from names: ``build_stack("lstm", 64, 256, 2)`` or ``build_stack(["lstm", "gru"], ...)``.
+    """A stack by cell names: ``build_stack("lstm", 64, 256, 2)`` or ``(["lstm", "gru"], ...)``.
 
     ``layer_options`` go to every :class:`Recurrent` (``backend``, ``zoneout``, ``dropconnect``...).
     """
@@ -86,8 +88,10 @@ def build_stack(
     layers: list[nn.Module] = []
     size = input_size
     for kind in kinds:
-        def layer() -> Recurrent:
-            return Recurrent(make_cell(kind, size, hidden_size, **(cell_options or {})), **layer_options)
+
+        def layer(kind: str = kind, size: int = size) -> Recurrent:
+            cell = make_cell(kind, size, hidden_size, **(cell_options or {}))
+            return Recurrent(cell, **layer_options)
 
         layers.append(Bidirectional(layer(), layer(), merge) if bidirectional else layer())
         size = layers[-1].output_size

@@ -1,0 +1,404 @@
+"""Recurrent, Bidirectional and Stack: the fused path equals the reference loop, and both equal
+running the cell by hand (or torch.nn) on the real steps of every row."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnnkit import Bidirectional, LayerNormLSTMCell, LSTMCell, Recurrent, Stack
+from rnnkit.layers import build_stack
+from rnnkit.layers import recurrent as recurrent_module
+
+TOL = dict(atol=1e-10, rtol=0)
+B, T, F = 4, 6, 3
+LENGTHS = torch.tensor([6, 3, 0, 1])  # a full row, a short one, an empty one, a single step
+RIGHT = torch.arange(T) < LENGTHS.unsqueeze(1)
+LEFT = RIGHT.flip(1)
+
+
+def randn(*shape: int, grad: bool = False) -> torch.Tensor:
+    return torch.randn(*shape, dtype=torch.float64, requires_grad=grad)
+
+
+def by_hand(cell, x_row: torch.Tensor, state=None):
+    """``cell.step`` over one row ``x_row (T, F)``: lists of h, of states and of gates."""
+    state = cell.initial_state(1) if state is None else tuple(s[None] for s in state)
+    hs, states, gates = [], [], []
+    for xp in cell.project(x_row[None]).unbind(1):
+        state, g = cell.step(xp, state)
+        hs.append(state[0][0])
+        states.append(tuple(s[0] for s in state))
+        gates.append(tuple(gi[0] for gi in g))
+    return hs, states, gates
+
+
+def weighted_loss(out: torch.Tensor, final) -> torch.Tensor:
+    """A loss that weighs every output element differently, so misplaced gradients show."""
+    w = torch.sin(torch.arange(out.numel(), dtype=out.dtype)).reshape(out.shape)
+    return (out * w).sum() + sum((s**2).sum() for s in final)
+
+
+# -- the fused path equals the reference loop -----------------------------------------------------
+def test_native_equals_reference(native_cell: str, build_cell) -> None:
+    cell = build_cell(native_cell)
+    x = randn(B, T, F, grad=True)
+    s0 = tuple(randn(B, n, grad=True) for n in cell.state_sizes)
+    steps = {
+        "all": {},
+        "lengths": {"lengths": LENGTHS},
+        "right": {"mask": RIGHT},
+        "left": {"mask": LEFT},
+    }
+    for (name, kw), reverse, seqs, init in itertools.product(
+        steps.items(), [False, True], [True, False], [False, True]
+    ):
+        results = []
+        for backend in ("native", "reference"):
+            layer = Recurrent(cell, backend=backend, reverse=reverse, return_sequences=seqs)
+            out, final = layer(x, s0 if init else None, **kw)
+            wrt = [x, *cell.parameters(), *(s0 if init else ())]
+            results.append((out, final, torch.autograd.grad(weighted_loss(out, final), wrt)))
+        (o1, f1, g1), (o2, f2, g2) = results
+        case = f"{name}, reverse={reverse}, return_sequences={seqs}, initial state={init}"
+        torch.testing.assert_close(o1, o2, **TOL, msg=case)
+        for a, b in itertools.chain(zip(f1, f2), zip(g1, g2)):
+            torch.testing.assert_close(a, b, **TOL, msg=case)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_float32_native_gradients_in_eval_mode_equal_reference(kind: str, build_cell) -> None:
+    # float32 on the CPU goes through oneDNN's kernels, float64 never does
+    cell = build_cell(kind).float()
+    x = torch.randn(B, T, F, requires_grad=True)
+    grads = []
+    for backend in ("native", "reference"):
+        layer = Recurrent(cell, backend=backend).eval()
+        out, final = layer(x, lengths=LENGTHS)
+        grads.append(torch.autograd.grad(weighted_loss(out, final), [x, *cell.parameters()]))
+    for a, b in zip(*grads):
+        assert a.abs().sum() > 0
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_double_backward_agrees_between_paths(build_cell) -> None:
+    cell = build_cell("lstm")
+    x = randn(B, T, F, grad=True)
+    results = []
+    for backend in ("native", "reference"):
+        out, _ = Recurrent(cell, backend=backend)(x, lengths=LENGTHS)
+        (gx,) = torch.autograd.grad(out.pow(2).sum(), [x], create_graph=True)
+        results.append(torch.autograd.grad(gx.pow(2).sum(), list(cell.parameters())))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, **TOL)
+
+
+# -- every layer equals the cell run by hand on each row's real steps -----------------------------
+@pytest.mark.parametrize("padding", ["right", "left"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_layer_equals_cell_by_hand_on_real_steps(any_cell, build_cell, padding, reverse) -> None:
+    cell = build_cell(any_cell)
+    x = randn(B, T, F)
+    s0 = tuple(randn(B, n) for n in cell.state_sizes)
+    mask = RIGHT if padding == "right" else LEFT
+    out, final = Recurrent(cell, reverse=reverse)(x, s0, mask=mask)
+    last, _ = Recurrent(cell, reverse=reverse, return_sequences=False)(x, s0, mask=mask)
+    for b in range(B):
+        real = mask[b].nonzero().squeeze(1)
+        order = real.flip(0) if reverse else real
+        hs, states, _ = by_hand(cell, x[b, order], tuple(s[b] for s in s0))
+        for t, h in zip(order.tolist(), hs):
+            torch.testing.assert_close(out[b, t], h, **TOL)
+        assert out[b, ~mask[b]].abs().sum() == 0  # padded steps are zero
+        want_final = states[-1] if states else tuple(s[b] for s in s0)
+        for got, want in zip(final, want_final):
+            torch.testing.assert_close(got[b], want, **TOL)
+        torch.testing.assert_close(last[b], hs[-1] if hs else torch.zeros_like(last[b]), **TOL)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_mask_hole_carries_state_over_skipped_steps(any_cell, build_cell, reverse) -> None:
+    cell = build_cell(any_cell)
+    x = randn(2, T, F)
+    mask = torch.ones(2, T, dtype=torch.bool)
+    mask[0, 2] = mask[0, 3] = False  # a hole in the middle of row 0
+    mask[1, 0] = mask[1, 4] = False  # left padding and a hole in row 1
+    out, final = Recurrent(cell, reverse=reverse)(x, mask=mask)
+    last, _ = Recurrent(cell, reverse=reverse, return_sequences=False)(x, mask=mask)
+    if cell.native_spec() is not None:
+        with pytest.raises(ValueError, match="a mask with holes needs the per-step loop"):
+            Recurrent(cell, backend="native")(x, mask=mask)
+    for b in range(2):
+        keep = mask[b]
+        out_b, final_b = Recurrent(cell, reverse=reverse)(x[b : b + 1, keep])
+        torch.testing.assert_close(out[b, keep], out_b[0], **TOL)
+        assert out[b, ~keep].abs().sum() == 0
+        for got, want in zip(final, final_b):
+            torch.testing.assert_close(got[b], want[0], **TOL)
+        torch.testing.assert_close(last[b], out_b[0, 0 if reverse else -1], **TOL)
+
+
+# -- trajectories ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("reverse", [False, True])
+def test_trajectories_equal_a_manual_step_loop(any_cell, build_cell, reverse) -> None:
+    cell = build_cell(any_cell)
+    x = randn(B, T, F)
+    out, final, traj = Recurrent(cell, reverse=reverse)(x, lengths=LENGTHS, trajectories=True)
+    torch.testing.assert_close(traj["h"], out, **TOL)  # the h trajectory is the output
+    assert set(traj.states) == set(cell.state_names) and set(traj.gates) == set(cell.gate_names)
+    assert len(traj.step_states) == T
+    for b in range(B):
+        n = int(LENGTHS[b])
+        order = torch.arange(n).flip(0) if reverse else torch.arange(n)
+        _, states, gates = by_hand(cell, x[b, order])
+        for k, t in enumerate(order.tolist()):
+            for i, name in enumerate(cell.state_names):
+                torch.testing.assert_close(traj.states[name][b, t], states[k][i], **TOL)
+            for i, name in enumerate(cell.gate_names):
+                torch.testing.assert_close(traj[name][b, t], gates[k][i], **TOL)
+        for tensor in (*traj.states.values(), *traj.gates.values()):
+            assert tensor[b, n:].abs().sum() == 0  # padded steps are zero
+    # step_states are in processing order: the last one is the final state
+    for got, want in zip(traj.step_states[-1], final):
+        torch.testing.assert_close(got, want, **TOL)
+
+
+# -- Bidirectional --------------------------------------------------------------------------------
+@pytest.mark.parametrize("merge", ["concat", "sum", "mean", "mul"])
+def test_bidirectional_merges_a_forward_and_a_reverse_run(merge: str, build_cell) -> None:
+    fwd_cell, bwd_cell = build_cell("lstm", seed=1), build_cell("ln-lstm", seed=2)
+    x = randn(B, T, F)
+    bi = Bidirectional(fwd_cell, bwd_cell, merge=merge)
+    out, (sf, sb) = bi(x, lengths=LENGTHS)
+    f, f_state = Recurrent(fwd_cell)(x, lengths=LENGTHS)
+    # the backward direction by hand: the cell over each row's real steps, last to first
+    b, b_state = torch.zeros_like(f), tuple(torch.zeros(B, 4, dtype=x.dtype) for _ in range(2))
+    for row, n in enumerate(LENGTHS.tolist()):
+        if n:
+            hs, states, _ = by_hand(bwd_cell, x[row, :n].flip(0))
+            b[row, :n] = torch.stack(hs).flip(0)
+            for s, last in zip(b_state, states[-1]):
+                s[row] = last
+    want = {"concat": torch.cat([f, b], -1), "sum": f + b, "mean": (f + b) / 2, "mul": f * b}[merge]
+    torch.testing.assert_close(out, want, **TOL)
+    assert bi.output_size == out.shape[-1] == (8 if merge == "concat" else 4)
+    for got, w in zip((*sf, *sb), (*f_state, *b_state)):
+        torch.testing.assert_close(got, w, **TOL)
+
+
+def test_bidirectional_last_step_and_default_backward_copy(build_cell) -> None:
+    cell = build_cell("gru")
+    bi = Bidirectional(Recurrent(cell, return_sequences=False))
+    assert not torch.equal(bi.backward_layer.cell.weight_hh, cell.weight_hh)  # fresh weights
+    x = randn(B, T, F)
+    last, _ = bi(x, lengths=LENGTHS)
+    full, _ = Bidirectional(bi.forward_layer.cell, bi.backward_layer.cell)(x, lengths=LENGTHS)
+    for b, n in enumerate(LENGTHS.tolist()):
+        want = torch.cat([full[b, n - 1, :4], full[b, 0, 4:]]) if n else torch.zeros(8)
+        torch.testing.assert_close(last[b], want.double(), **TOL)
+
+
+def test_bidirectional_lstm_equals_torch_nn(build_cell) -> None:
+    torch.manual_seed(3)
+    ref = nn.LSTM(F, 4, batch_first=True, bidirectional=True).double()
+    fwd, bwd = LSTMCell(F, 4).double(), LSTMCell(F, 4).double()
+    sd = ref.state_dict()
+    fwd.load_state_dict({k[: -len("_l0")]: v for k, v in sd.items() if k.endswith("_l0")})
+    bwd.load_state_dict(
+        {k[: -len("_l0_reverse")]: v for k, v in sd.items() if k.endswith("reverse")}
+    )
+    x = randn(B, T, F)
+    lengths = LENGTHS.clamp(min=1)  # torch cannot pack empty rows
+    out, ((hf, cf), (hb, cb)) = Bidirectional(fwd, bwd)(x, lengths=lengths)
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    ref_packed, (h_n, c_n) = ref(packed)
+    ref_out, _ = pad_packed_sequence(ref_packed, batch_first=True, total_length=T)
+    torch.testing.assert_close(out, ref_out, **TOL)
+    torch.testing.assert_close(torch.stack([hf, hb]), h_n, **TOL)
+    torch.testing.assert_close(torch.stack([cf, cb]), c_n, **TOL)
+
+
+# -- Stack ----------------------------------------------------------------------------------------
+def test_stack_of_mixed_cells_equals_running_the_layers_by_hand(build_cell) -> None:
+    gru, lstm = build_cell("gru", F, 5, seed=1), build_cell("lstm", 5, 4, seed=2)
+    x = randn(B, T, F)
+    stack = Stack([Recurrent(gru), Recurrent(lstm)])
+    out, states, trajs = stack(x, lengths=LENGTHS, trajectories=True)
+    mid, s1 = Recurrent(gru)(x, lengths=LENGTHS)
+    want, s2 = Recurrent(lstm)(mid, lengths=LENGTHS)
+    torch.testing.assert_close(out, want, **TOL)
+    for got, w in zip((*states[0], *states[1]), (*s1, *s2)):
+        torch.testing.assert_close(got, w, **TOL)
+    torch.testing.assert_close(trajs[0]["h"], mid, **TOL)
+    assert len(trajs) == 2 and "c" in trajs[1].states
+    named = build_stack(["gru", "lstm"], F, 4)
+    assert [type(layer.cell).__name__ for layer in named.layers] == ["GRUCell", "LSTMCell"]
+    both_ways = build_stack("gru", F, 4, num_layers=2, bidirectional=True, merge="sum")
+    assert both_ways.layers[1].input_size == 4
+    assert both_ways(x.float(), lengths=LENGTHS)[0].shape == (B, T, 4)
+
+
+def test_two_layer_stack_equals_torch_nn_lstm() -> None:
+    torch.manual_seed(4)
+    ref = nn.LSTM(F, 4, num_layers=2, batch_first=True).double()
+    stack = build_stack("lstm", F, 4, num_layers=2).double()
+    for k, layer in enumerate(stack.layers):
+        sd = ref.state_dict()
+        layer.cell.load_state_dict(
+            {n[: -len(f"_l{k}")]: v for n, v in sd.items() if n.endswith(f"_l{k}")}
+        )
+    x = randn(B, T, F)
+    out, states = stack(x)
+    ref_out, (h_n, c_n) = ref(x)
+    torch.testing.assert_close(out, ref_out, **TOL)
+    torch.testing.assert_close(torch.stack([s[0] for s in states]), h_n, **TOL)
+    torch.testing.assert_close(torch.stack([s[1] for s in states]), c_n, **TOL)
+
+
+def test_stack_dropout_acts_between_layers_only_in_training(build_cell) -> None:
+    first, second = build_cell("gru", F, 5, seed=1), build_cell("lstm", 5, 4, seed=2)
+    stack = Stack([first, second], dropout=0.5)
+    x = randn(B, T, F)
+    plain, _ = Stack([first, second])(x)
+    torch.testing.assert_close(stack.eval()(x)[0], plain, **TOL)
+    stack.train()
+    torch.manual_seed(11)
+    out, _ = stack(x)
+    torch.manual_seed(11)
+    mid, _ = Recurrent(first)(x)
+    dropped = nn.functional.dropout(mid, 0.5, training=True)
+    want, _ = Recurrent(second)(dropped)
+    assert (dropped == 0).any()
+    torch.testing.assert_close(out, want, **TOL)
+    assert (out != plain).any() and (out != 0).all()  # nothing dropped after the last layer
+
+
+# -- backends -------------------------------------------------------------------------------------
+def test_auto_backend_uses_the_fused_kernel_only_when_it_can(build_cell, monkeypatch) -> None:
+    calls = []
+    real = recurrent_module.run_native
+    monkeypatch.setattr(
+        recurrent_module, "run_native", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    x, hole = randn(2, T, F), torch.ones(2, T, dtype=torch.bool)
+    hole[0, 2] = False
+    lstm = Recurrent(build_cell("lstm"))
+    lstm(x, mask=LEFT[:2])
+    assert len(calls) == 1
+    lstm(x, trajectories=True)
+    lstm(x, mask=hole)
+    Recurrent(build_cell("lstm"), backend="reference")(x)
+    Recurrent(build_cell("ln-lstm"))(x)
+    Recurrent(build_cell("lstm"), zoneout=0.1)(x)
+    assert len(calls) == 1
+
+
+def test_forcing_native_where_it_cannot_run_raises(build_cell) -> None:
+    x = randn(2, T, F)
+    with pytest.raises(
+        ValueError,
+        match="backend='native' cannot run this call: LayerNormLSTMCell "
+        "has no fused kernel; use 'auto'",
+    ):
+        Recurrent(LayerNormLSTMCell(F, 4).double(), backend="native")(x)
+    with pytest.raises(ValueError, match="trajectories need the per-step loop"):
+        Recurrent(build_cell("lstm"), backend="native")(x, trajectories=True)
+    with pytest.raises(ValueError, match="recurrent dropout needs the per-step loop"):
+        Recurrent(build_cell("gru"), backend="native", recurrent_dropout=0.2)(x)
+
+
+# -- bad input: every message says what was expected and what was given ---------------------------
+BAD_CALLS = {
+    "rank": (dict(x=(2, F)), r"input must have shape \(batch, time, 3\), got \(2, 3\)"),
+    "features": (dict(x=(2, T, 5)), r"input must have shape \(batch, time, 3\), got \(2, 6, 5\)"),
+    "no steps": (dict(x=(2, 0, F)), r"input has no time steps"),
+    "long": (
+        dict(lengths=torch.tensor([7, 2])),
+        r"lengths must lie in \[0, 6\].*got min 2 and max 7",
+    ),
+    "negative": (dict(lengths=torch.tensor([3, -1])), r"lengths must lie in \[0, 6\].*min -1"),
+    "float": (dict(lengths=torch.tensor([3.0, 2.0])), r"integer tensor, got torch.float32"),
+    "lengths shape": (
+        dict(lengths=torch.tensor([3])),
+        r"lengths must have shape \(2,\).*got \(1,\)",
+    ),
+    "mask shape": (
+        dict(mask=torch.ones(2, 5, dtype=torch.bool)),
+        r"mask must have shape \(2, 6\), got \(2, 5\)",
+    ),
+    "mask dtype": (dict(mask=torch.ones(2, T)), r"mask must be a bool tensor.*got torch.float32"),
+    "both": (
+        dict(lengths=torch.tensor([3, 2]), mask=torch.ones(2, T, dtype=torch.bool)),
+        r"lengths or mask, not both",
+    ),
+    "state": (
+        dict(state=(torch.zeros(2, 4), torch.zeros(2, 5))),
+        r"LSTMCell state \(h, c\) must have shapes \(\(2, 4\), \(2, 4\)\), "
+        r"got \(\(2, 4\), \(2, 5\)\)",
+    ),
+    "state count": (
+        dict(state=torch.zeros(2, 4)),
+        r"must have shapes \(\(2, 4\), \(2, 4\)\), got \(\(2, 4\),\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", ["auto", "reference"])
+@pytest.mark.parametrize("case", list(BAD_CALLS))
+def test_bad_input_names_expected_and_given(case: str, backend: str) -> None:
+    kw, message = BAD_CALLS[case]
+    kw = dict(kw)
+    x = torch.zeros(*kw.pop("x", (2, T, F)))
+    state = kw.pop("state", None)
+    with pytest.raises(ValueError, match=message):
+        Recurrent(LSTMCell(F, 4), backend=backend)(x, state, **kw)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: Cell.check_state (cells/base.py) checks shapes, not "
+    "dtype: a float32 state with float64 input fails deep in a matmul",
+)
+def test_state_of_wrong_dtype_is_a_clear_value_error(build_cell) -> None:
+    with pytest.raises(ValueError, match="dtype"):
+        Recurrent(build_cell("lstm"))(randn(2, T, F), (torch.zeros(2, 4), torch.zeros(2, 4)))
+
+
+def test_bad_layer_configuration_names_expected_and_given(build_cell) -> None:
+    cell = build_cell("lstm")
+    with pytest.raises(
+        ValueError, match=r"merge must be one of \('concat', 'sum', 'mean', 'mul'\), got 'max'"
+    ):
+        Bidirectional(cell, merge="max")
+    with pytest.raises(
+        ValueError, match=r"backend must be one of \('auto', 'native', 'reference'\), got 'cuda'"
+    ):
+        Recurrent(cell, backend="cuda")
+    with pytest.raises(ValueError, match="merge='sum' needs equal output sizes, got 4 and 2"):
+        Bidirectional(cell, build_cell("lstm-proj"), merge="sum")
+    with pytest.raises(ValueError, match=r"a Bidirectional state is a pair.*got 3 entries"):
+        Bidirectional(build_cell("gru"))(randn(2, T, F), [None] * 3)
+    with pytest.raises(
+        ValueError,
+        match=r"pair \(forward_state, backward_state\).*\(h, c\).*got "
+        r"one LSTMCell state",
+    ):
+        Bidirectional(cell)(randn(2, T, F), cell.initial_state(2))
+    layer = Recurrent(cell, reverse=True)
+    with pytest.raises(ValueError, match="forward and backward are the same Recurrent layer"):
+        Bidirectional(layer, layer)
+    assert layer.reverse  # a refused layer is left as it was
+    with pytest.raises(ValueError, match="layer 0 outputs 4 features but layer 1 reads 3"):
+        Stack([cell, build_cell("gru")])
+    with pytest.raises(ValueError, match="layer 0 must return sequences"):
+        Stack([Recurrent(cell, return_sequences=False), build_cell("gru", 4)])
+    with pytest.raises(ValueError, match=r"states must have one entry per layer \(1\), got 2"):
+        Stack([cell])(randn(2, T, F), [None, None])
+    with pytest.raises(ValueError, match="Recurrent needs an rnnkit Cell, got LSTMCell"):
+        Recurrent(nn.LSTMCell(3, 4))
+    with pytest.raises(ValueError, match="a Stack needs at least one layer"):
+        Stack([])
