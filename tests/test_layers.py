@@ -142,6 +142,30 @@ def test_mask_hole_carries_state_over_skipped_steps(any_cell, build_cell, revers
         torch.testing.assert_close(last[b], out_b[0, 0 if reverse else -1], **TOL)
 
 
+NAN_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="bug: Recurrent._loop (layers/recurrent.py) projects and steps the padded inputs too; "
+    "torch.where drops their values but backward multiplies 0 by their NaN derivatives",
+)
+
+
+@pytest.mark.parametrize("padding", ["right", "left"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("backend", ["native", pytest.param("reference", marks=NAN_BUG)])
+def test_nan_at_padded_steps_reaches_neither_outputs_nor_gradients(
+    backend, reverse, padding, build_cell
+) -> None:
+    # NaN padding is natural for series of unequal lengths (missing values)
+    cell = build_cell("lstm")
+    mask = RIGHT if padding == "right" else LEFT
+    x = randn(B, T, F)
+    x[~mask] = float("nan")
+    out, final = Recurrent(cell, backend=backend, reverse=reverse)(x, mask=mask)
+    grads = torch.autograd.grad(weighted_loss(out, final), list(cell.parameters()))
+    assert not out.isnan().any() and not any(s.isnan().any() for s in final)
+    assert not any(g.isnan().any() for g in grads)
+
+
 # -- trajectories ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("reverse", [False, True])
 def test_trajectories_equal_a_manual_step_loop(any_cell, build_cell, reverse) -> None:

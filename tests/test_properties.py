@@ -68,13 +68,24 @@ def test_masked_steps_never_leak(case: dict, holes: list[bool], build_cell) -> N
     B, T, _ = x.shape
     # also knock arbitrary holes into the mask: any False step must be inert
     mask = mask & ~torch.tensor(holes[: B * T]).view(B, T)
-    noisy = torch.where(mask.unsqueeze(-1), x, 100 * torch.randn_like(x))
+    real = mask.unsqueeze(-1)
+    noisy = torch.where(real, x, 100 * torch.randn_like(x))
     layer = Recurrent(cell, reverse=case["reverse"])
+    params = list(cell.parameters())
     out, final = layer(x, mask=mask)
+    grads = torch.autograd.grad(out.sum() + final[-1].sum(), params)
     out2, final2 = layer(noisy, mask=mask)
+    grads2 = torch.autograd.grad(out2.sum() + final2[-1].sum(), params)
     assert torch.equal(out, out2)
     assert all(torch.equal(a, b) for a, b in zip(final, final2))
     assert out[~mask].abs().sum() == 0
+    for a, b in zip(grads, grads2):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+    # not even NaN padding reaches the values (for gradients see test_layers' NaN test)
+    with torch.no_grad():
+        out3, final3 = layer(torch.where(real, x, torch.nan), mask=mask)
+    assert torch.equal(out, out3)
+    assert all(torch.equal(a, b) for a, b in zip(final, final3))
 
 
 @SETTINGS

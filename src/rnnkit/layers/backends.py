@@ -96,8 +96,11 @@ def run_native(
 
     simple = steps.right_padded and not reverse
     x_r = x if simple else _gather_steps(x, _source_index(steps, total, reverse))
-    # the kernel cannot run empty rows: give them one step and discard what it computes
+    # the kernel cannot run empty rows: give them one step of zeros and discard what it computes
+    # (zeros, not the row's padding: a NaN there would reach the gradients through 0 * NaN)
     empty = steps.lengths == 0
+    if bool(empty.any()):
+        x_r = x_r.masked_fill(empty.view(-1, 1, 1), 0.0)
     packed = pack_padded_sequence(x_r, steps.lengths.clamp(min=1).cpu(), batch_first=True,
                                   enforce_sorted=False)
     order, unorder = packed.sorted_indices, packed.unsorted_indices
@@ -115,5 +118,5 @@ def run_native(
         final = tuple(torch.where(keep, s0, s) for s0, s in zip(state, final))
     out = out_r if simple else _gather_steps(out_r, _target_index(steps, total, reverse))
     if not simple or bool(empty.any()):
-        out = out * steps.mask.unsqueeze(-1).to(out.dtype)
+        out = out.masked_fill(~steps.mask.unsqueeze(-1), 0.0)
     return out, final
