@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnkit import Bidirectional, LayerNormLSTMCell, LSTMCell, Recurrent, Stack
+from rnnkit import Bidirectional, ElmanCell, GRUCell, LayerNormLSTMCell, LSTMCell, Recurrent, Stack
 from rnnkit.layers import build_stack
 from rnnkit.layers import recurrent as recurrent_module
 
@@ -68,6 +68,23 @@ def test_native_equals_reference(native_cell: str, build_cell) -> None:
         torch.testing.assert_close(o1, o2, **TOL, msg=case)
         for a, b in itertools.chain(zip(f1, f2), zip(g1, g2)):
             torch.testing.assert_close(a, b, **TOL, msg=case)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [ElmanCell, LSTMCell, GRUCell, lambda f, h, **k: LSTMCell(f, h, proj_size=2, **k)],
+    ids=["rnn", "lstm", "gru", "lstm-proj"],
+)
+def test_native_equals_reference_without_biases(make) -> None:
+    torch.manual_seed(0)
+    cell = make(F, 4, bias=False).double()
+    x = randn(B, T, F)
+    native, reference = (
+        Recurrent(cell, backend=backend, reverse=True)(x, mask=LEFT)
+        for backend in ("native", "reference")
+    )
+    for a, b in zip((native[0], *native[1]), (reference[0], *reference[1])):
+        torch.testing.assert_close(a, b, **TOL)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
