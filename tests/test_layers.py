@@ -8,7 +8,6 @@ import itertools
 import pytest
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit import Bidirectional, ElmanCell, GRUCell, LayerNormLSTMCell, LSTMCell, Recurrent, Stack
 from rnnkit.layers import build_stack
@@ -35,6 +34,12 @@ def by_hand(cell, x_row: torch.Tensor, state=None):
         states.append(tuple(s[0] for s in state))
         gates.append(tuple(gi[0] for gi in g))
     return hs, states, gates
+
+
+def assert_all_close(got, want) -> None:
+    """Pairwise equal to 1e-10: two equally long sequences of tensors."""
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b, **TOL)
 
 
 def weighted_loss(out: torch.Tensor, final) -> torch.Tensor:
@@ -83,8 +88,7 @@ def test_native_equals_reference_without_biases(make) -> None:
         Recurrent(cell, backend=backend, reverse=True)(x, mask=LEFT)
         for backend in ("native", "reference")
     )
-    for a, b in zip((native[0], *native[1]), (reference[0], *reference[1])):
-        torch.testing.assert_close(a, b, **TOL)
+    assert_all_close((native[0], *native[1]), (reference[0], *reference[1]))
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
@@ -110,8 +114,7 @@ def test_double_backward_agrees_between_paths(build_cell) -> None:
         out, _ = Recurrent(cell, backend=backend)(x, lengths=LENGTHS)
         (gx,) = torch.autograd.grad(out.pow(2).sum(), [x], create_graph=True)
         results.append(torch.autograd.grad(gx.pow(2).sum(), list(cell.parameters())))
-    for a, b in zip(*results):
-        torch.testing.assert_close(a, b, **TOL)
+    assert_all_close(*results)
 
 
 # -- every layer equals the cell run by hand on each row's real steps -----------------------------
@@ -132,8 +135,7 @@ def test_layer_equals_cell_by_hand_on_real_steps(any_cell, build_cell, padding, 
             torch.testing.assert_close(out[b, t], h, **TOL)
         assert out[b, ~mask[b]].abs().sum() == 0  # padded steps are zero
         want_final = states[-1] if states else tuple(s[b] for s in s0)
-        for got, want in zip(final, want_final):
-            torch.testing.assert_close(got[b], want, **TOL)
+        assert_all_close([s[b] for s in final], want_final)
         torch.testing.assert_close(last[b], hs[-1] if hs else torch.zeros_like(last[b]), **TOL)
 
 
@@ -154,8 +156,7 @@ def test_mask_hole_carries_state_over_skipped_steps(any_cell, build_cell, revers
         out_b, final_b = Recurrent(cell, reverse=reverse)(x[b : b + 1, keep])
         torch.testing.assert_close(out[b, keep], out_b[0], **TOL)
         assert out[b, ~keep].abs().sum() == 0
-        for got, want in zip(final, final_b):
-            torch.testing.assert_close(got[b], want[0], **TOL)
+        assert_all_close([s[b] for s in final], [s[0] for s in final_b])
         torch.testing.assert_close(last[b], out_b[0, 0 if reverse else -1], **TOL)
 
 
@@ -204,8 +205,7 @@ def test_trajectories_equal_a_manual_step_loop(any_cell, build_cell, reverse) ->
         for tensor in (*traj.states.values(), *traj.gates.values()):
             assert tensor[b, n:].abs().sum() == 0  # padded steps are zero
     # step_states are in processing order: the last one is the final state
-    for got, want in zip(traj.step_states[-1], final):
-        torch.testing.assert_close(got, want, **TOL)
+    assert_all_close(traj.step_states[-1], final)
 
 
 # -- Bidirectional --------------------------------------------------------------------------------
@@ -227,8 +227,7 @@ def test_bidirectional_merges_a_forward_and_a_reverse_run(merge: str, build_cell
     want = {"concat": torch.cat([f, b], -1), "sum": f + b, "mean": (f + b) / 2, "mul": f * b}[merge]
     torch.testing.assert_close(out, want, **TOL)
     assert bi.output_size == out.shape[-1] == (8 if merge == "concat" else 4)
-    for got, w in zip((*sf, *sb), (*f_state, *b_state)):
-        torch.testing.assert_close(got, w, **TOL)
+    assert_all_close((*sf, *sb), (*f_state, *b_state))
 
 
 def test_bidirectional_last_step_and_default_backward_copy(build_cell) -> None:
@@ -243,27 +242,6 @@ def test_bidirectional_last_step_and_default_backward_copy(build_cell) -> None:
         torch.testing.assert_close(last[b], want.double(), **TOL)
 
 
-def test_bidirectional_lstm_equals_torch_nn(build_cell) -> None:
-    torch.manual_seed(3)
-    ref = nn.LSTM(F, 4, batch_first=True, bidirectional=True).double()
-    fwd, bwd = LSTMCell(F, 4).double(), LSTMCell(F, 4).double()
-    sd = ref.state_dict()
-    fwd.load_state_dict({k[: -len("_l0")]: v for k, v in sd.items() if k.endswith("_l0")})
-    bwd.load_state_dict(
-        {k[: -len("_l0_reverse")]: v for k, v in sd.items() if k.endswith("reverse")}
-    )
-    x = randn(B, T, F)
-    lengths = LENGTHS.clamp(min=1)  # torch cannot pack empty rows
-    out, ((hf, cf), (hb, cb)) = Bidirectional(fwd, bwd)(x, lengths=lengths)
-    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-    ref_packed, (h_n, c_n) = ref(packed)
-    ref_out, _ = pad_packed_sequence(ref_packed, batch_first=True, total_length=T)
-    torch.testing.assert_close(out, ref_out, **TOL)
-    torch.testing.assert_close(torch.stack([hf, hb]), h_n, **TOL)
-    torch.testing.assert_close(torch.stack([cf, cb]), c_n, **TOL)
-
-
-# -- Stack ----------------------------------------------------------------------------------------
 def test_stack_of_mixed_cells_equals_running_the_layers_by_hand(build_cell) -> None:
     gru, lstm = build_cell("gru", F, 5, seed=1), build_cell("lstm", 5, 4, seed=2)
     x = randn(B, T, F)
@@ -272,8 +250,7 @@ def test_stack_of_mixed_cells_equals_running_the_layers_by_hand(build_cell) -> N
     mid, s1 = Recurrent(gru)(x, lengths=LENGTHS)
     want, s2 = Recurrent(lstm)(mid, lengths=LENGTHS)
     torch.testing.assert_close(out, want, **TOL)
-    for got, w in zip((*states[0], *states[1]), (*s1, *s2)):
-        torch.testing.assert_close(got, w, **TOL)
+    assert_all_close((*states[0], *states[1]), (*s1, *s2))
     torch.testing.assert_close(trajs[0]["h"], mid, **TOL)
     assert len(trajs) == 2 and "c" in trajs[1].states
     named = build_stack(["gru", "lstm"], F, 4)
@@ -281,23 +258,6 @@ def test_stack_of_mixed_cells_equals_running_the_layers_by_hand(build_cell) -> N
     both_ways = build_stack("gru", F, 4, num_layers=2, bidirectional=True, merge="sum")
     assert both_ways.layers[1].input_size == 4
     assert both_ways(x.float(), lengths=LENGTHS)[0].shape == (B, T, 4)
-
-
-def test_two_layer_stack_equals_torch_nn_lstm() -> None:
-    torch.manual_seed(4)
-    ref = nn.LSTM(F, 4, num_layers=2, batch_first=True).double()
-    stack = build_stack("lstm", F, 4, num_layers=2).double()
-    for k, layer in enumerate(stack.layers):
-        sd = ref.state_dict()
-        layer.cell.load_state_dict(
-            {n[: -len(f"_l{k}")]: v for n, v in sd.items() if n.endswith(f"_l{k}")}
-        )
-    x = randn(B, T, F)
-    out, states = stack(x)
-    ref_out, (h_n, c_n) = ref(x)
-    torch.testing.assert_close(out, ref_out, **TOL)
-    torch.testing.assert_close(torch.stack([s[0] for s in states]), h_n, **TOL)
-    torch.testing.assert_close(torch.stack([s[1] for s in states]), c_n, **TOL)
 
 
 def test_stack_dropout_acts_between_layers_only_in_training(build_cell) -> None:
@@ -353,38 +313,24 @@ def test_forcing_native_where_it_cannot_run_raises(build_cell) -> None:
 
 
 # -- bad input: every message says what was expected and what was given ---------------------------
-BAD_CALLS = {
+ONES = torch.ones(2, T, dtype=torch.bool)
+BAD_CALLS = {  # what is wrong: (arguments, the message); an LSTMCell(3, 4) reads x (2, 6, 3)
     "rank": (dict(x=(2, F)), r"input must have shape \(batch, time, 3\), got \(2, 3\)"),
     "features": (dict(x=(2, T, 5)), r"input must have shape \(batch, time, 3\), got \(2, 6, 5\)"),
     "no steps": (dict(x=(2, 0, F)), r"input has no time steps"),
-    "long": (
-        dict(lengths=torch.tensor([7, 2])),
-        r"lengths must lie in \[0, 6\].*got min 2 and max 7",
-    ),
+    "long": (dict(lengths=torch.tensor([7, 2])), r"lie in \[0, 6\].*got min 2 and max 7"),
     "negative": (dict(lengths=torch.tensor([3, -1])), r"lengths must lie in \[0, 6\].*min -1"),
     "float": (dict(lengths=torch.tensor([3.0, 2.0])), r"integer tensor, got torch.float32"),
-    "lengths shape": (
-        dict(lengths=torch.tensor([3])),
-        r"lengths must have shape \(2,\).*got \(1,\)",
-    ),
-    "mask shape": (
-        dict(mask=torch.ones(2, 5, dtype=torch.bool)),
-        r"mask must have shape \(2, 6\), got \(2, 5\)",
-    ),
-    "mask dtype": (dict(mask=torch.ones(2, T)), r"mask must be a bool tensor.*got torch.float32"),
-    "both": (
-        dict(lengths=torch.tensor([3, 2]), mask=torch.ones(2, T, dtype=torch.bool)),
-        r"lengths or mask, not both",
-    ),
+    "lengths shape": (dict(lengths=torch.tensor([3])), r"lengths must have shape \(2,\).*\(1,\)"),
+    "mask shape": (dict(mask=ONES[:, 1:]), r"mask must have shape \(2, 6\), got \(2, 5\)"),
+    "mask dtype": (dict(mask=ONES.float()), r"mask must be a bool tensor.*got torch.float32"),
+    "both": (dict(lengths=torch.tensor([3, 2]), mask=ONES), r"lengths or mask, not both"),
     "state": (
         dict(state=(torch.zeros(2, 4), torch.zeros(2, 5))),
         r"LSTMCell state \(h, c\) must have shapes \(\(2, 4\), \(2, 4\)\), "
         r"got \(\(2, 4\), \(2, 5\)\)",
     ),
-    "state count": (
-        dict(state=torch.zeros(2, 4)),
-        r"must have shapes \(\(2, 4\), \(2, 4\)\), got \(\(2, 4\),\)",
-    ),
+    "state count": (dict(state=torch.zeros(2, 4)), r"got \(\(2, 4\),\)"),
 }
 
 
@@ -409,37 +355,48 @@ def test_state_of_wrong_dtype_is_a_clear_value_error(build_cell) -> None:
         Recurrent(build_cell("lstm"))(randn(2, T, F), (torch.zeros(2, 4), torch.zeros(2, 4)))
 
 
-def test_bad_layer_configuration_names_expected_and_given(build_cell) -> None:
-    cell = build_cell("lstm")
-    with pytest.raises(
-        ValueError, match=r"merge must be one of \('concat', 'sum', 'mean', 'mul'\), got 'max'"
-    ):
-        Bidirectional(cell, merge="max")
-    with pytest.raises(
-        ValueError, match=r"backend must be one of \('auto', 'native', 'reference'\), got 'cuda'"
-    ):
-        Recurrent(cell, backend="cuda")
-    with pytest.raises(ValueError, match="merge='sum' needs equal output sizes, got 4 and 2"):
-        Bidirectional(cell, build_cell("lstm-proj"), merge="sum")
-    with pytest.raises(ValueError, match=r"a Bidirectional state is a pair.*got 3 entries"):
-        Bidirectional(build_cell("gru"))(randn(2, T, F), [None] * 3)
-    with pytest.raises(
-        ValueError,
-        match=r"pair \(forward_state, backward_state\).*\(h, c\).*got "
-        r"one LSTMCell state",
-    ):
-        Bidirectional(cell)(randn(2, T, F), cell.initial_state(2))
-    layer = Recurrent(cell, reverse=True)
+LSTM, GRU = LSTMCell(F, 4), GRUCell(F, 4)
+BAD_LAYERS = {  # what is wrong: (building or calling the layer, the message)
+    "merge": (lambda: Bidirectional(LSTM, merge="max"), r"one of \('concat', .*'mul'\), got 'max'"),
+    "backend": (
+        lambda: Recurrent(LSTM, backend="gpu"),
+        r"one of \('auto', .*'reference'\), got 'gpu'",
+    ),
+    "merge sizes": (
+        lambda: Bidirectional(LSTM, LSTMCell(F, 4, proj_size=2), merge="sum"),
+        "merge='sum' needs equal output sizes, got 4 and 2",
+    ),
+    "state pair": (
+        lambda: Bidirectional(GRU)(torch.zeros(2, T, F), [None] * 3),
+        r"a Bidirectional state is a pair.*got 3 entries",
+    ),
+    "one state": (
+        lambda: Bidirectional(LSTM)(torch.zeros(2, T, F), LSTM.initial_state(2)),
+        r"pair \(forward_state, backward_state\).*\(h, c\).*got one LSTMCell state",
+    ),
+    "sizes": (lambda: Stack([LSTM, GRU]), "layer 0 outputs 4 features but layer 1 reads 3"),
+    "sequences": (
+        lambda: Stack([Recurrent(LSTM, return_sequences=False), GRUCell(4, 4)]),
+        "layer 0 must return sequences",
+    ),
+    "states": (
+        lambda: Stack([LSTM])(torch.zeros(2, T, F), [None, None]),
+        r"states must have one entry per layer \(1\), got 2",
+    ),
+    "not a cell": (lambda: Recurrent(nn.LSTMCell(3, 4)), "needs an rnnkit Cell, got LSTMCell"),
+    "empty": (lambda: Stack([]), "a Stack needs at least one layer"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LAYERS))
+def test_bad_layer_configuration_names_expected_and_given(case: str) -> None:
+    build, message = BAD_LAYERS[case]
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_one_layer_cannot_read_both_ways(build_cell) -> None:
+    layer = Recurrent(build_cell("gru"), reverse=True)
     with pytest.raises(ValueError, match="forward and backward are the same Recurrent layer"):
         Bidirectional(layer, layer)
     assert layer.reverse  # a refused layer is left as it was
-    with pytest.raises(ValueError, match="layer 0 outputs 4 features but layer 1 reads 3"):
-        Stack([cell, build_cell("gru")])
-    with pytest.raises(ValueError, match="layer 0 must return sequences"):
-        Stack([Recurrent(cell, return_sequences=False), build_cell("gru", 4)])
-    with pytest.raises(ValueError, match=r"states must have one entry per layer \(1\), got 2"):
-        Stack([cell])(randn(2, T, F), [None, None])
-    with pytest.raises(ValueError, match="Recurrent needs an rnnkit Cell, got LSTMCell"):
-        Recurrent(nn.LSTMCell(3, 4))
-    with pytest.raises(ValueError, match="a Stack needs at least one layer"):
-        Stack([])
