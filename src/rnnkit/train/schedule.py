@@ -39,7 +39,7 @@ def lr_factor(
     progress: float,
     warmup: int,
     min_ratio: float = 0.1,
-    decay_every: float = 0.33,
+    decay_every: float = 1 / 3,
     gamma: float = 0.3,
 ) -> float:
     """The multiplier of the base learning rate.
