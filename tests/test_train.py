@@ -97,7 +97,10 @@ def test_cosine_goes_from_one_to_min_ratio() -> None:
 def test_step_decay_multiplies_by_gamma_every_interval() -> None:
     values = [lr_factor("step", 100, p, 0, decay_every=0.25, gamma=0.5) for p in (0.1, 0.3, 0.6)]
     assert values == pytest.approx([1.0, 0.5, 0.25])
-    assert lr_factor("step", 100, 0.7, 0) == pytest.approx(0.3**2)  # defaults: 0.33, 0.3
+    # defaults: thirds of the budget, gamma 0.3; the last steps are in the third level, not a
+    # fourth (a decay_every of 0.33 decayed again for the last 1% of the run)
+    assert lr_factor("step", 100, 0.7, 0) == pytest.approx(0.3**2)
+    assert lr_factor("step", 100, 0.995, 0) == pytest.approx(0.3**2)
 
 
 def test_trainer_sets_the_scheduled_rate_at_every_step(tmp_path: Path) -> None:
