@@ -97,13 +97,16 @@ def test_generate_json_is_the_greedy_text_of_the_api(model_dir: Path, capsys) ->
     assert result["text"] == "".join(api.generate(lm, "Alice", 25, temperature=0))
 
 
-def test_predict_and_evaluate_json(model_dir: Path, capsys) -> None:
+def test_predict_evaluate_and_baseline_json(model_dir: Path, capsys) -> None:
     assert main(["lm", "predict", str(model_dir), "--prompt", "Alice", "--top", "3", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["next"]
     assert len(rows) == 3 and rows[0]["p"] >= rows[1]["p"] >= rows[2]["p"]
     assert main(["lm", "evaluate", str(model_dir), str(ALICE), "--json"]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert scores["tokens"] == 20_000 and scores["bpc"] > 0
+    assert main(["lm", "baseline", "--data", str(ALICE), "--json"]) == 0
+    baseline = json.loads(capsys.readouterr().out)
+    assert [row["order"] for row in baseline["orders"]] == [1, 2, 3, 4, 5]
 
 
 def test_a_missing_file_is_one_line_and_exit_2_in_a_real_process(tmp_path: Path) -> None:
