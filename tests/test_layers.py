@@ -345,11 +345,6 @@ def test_bad_input_names_expected_and_given(case: str, backend: str) -> None:
         Recurrent(LSTMCell(F, 4), backend=backend)(x, state, **kw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Cell.check_state (cells/base.py) checks shapes, not "
-    "dtype: a float32 state with float64 input fails deep in a matmul",
-)
 def test_state_of_wrong_dtype_is_a_clear_value_error(build_cell) -> None:
     with pytest.raises(ValueError, match="dtype"):
         Recurrent(build_cell("lstm"))(randn(2, T, F), (torch.zeros(2, 4), torch.zeros(2, 4)))

@@ -20,7 +20,7 @@ CELL_KINDS = {
 
 
 def make_cell(kind: str, input_size: int, hidden_size: int, **options) -> Cell:
-    """A cell by name: one of ``CELL_KINDS`` (``"lstm"``, ``"gru"``, ``"rnn"``, ``"ln-lstm"``...)."""
+    """A cell by name, one of ``CELL_KINDS``: ``"lstm"``, ``"gru"``, ``"rnn"``, ``"ln-lstm"``..."""
     try:
         build = CELL_KINDS[kind]
     except KeyError:

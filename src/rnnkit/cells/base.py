@@ -86,7 +86,8 @@ class Cell(nn.Module):
         ref = next(self.parameters(), None)
         device = device if device is not None else (ref.device if ref is not None else None)
         dtype = dtype if dtype is not None else (ref.dtype if ref is not None else None)
-        return tuple(torch.zeros(batch, size, device=device, dtype=dtype) for size in self.state_sizes)
+        sizes = self.state_sizes
+        return tuple(torch.zeros(batch, size, device=device, dtype=dtype) for size in sizes)
 
     def native_spec(self) -> NativeSpec | None:
         """The fused torch kernel that computes exactly this cell, or None."""
@@ -125,11 +126,17 @@ class Cell(nn.Module):
         state = tuple(state)
         expected = tuple((batch, size) for size in self.state_sizes)
         got = tuple(tuple(s.shape) for s in state)
+        names = ", ".join(self.state_names)
         if got != expected:
-            names = ", ".join(self.state_names)
             raise ValueError(
                 f"{type(self).__name__} state ({names}) must have shapes {expected}, got {got}"
             )
+        for s in state:
+            if s.dtype != dtype or s.device != device:
+                raise ValueError(
+                    f"{type(self).__name__} state ({names}) must be {dtype} on {device} like the "
+                    f"input, got {s.dtype} on {s.device}"
+                )
         return state
 
     def extra_repr(self) -> str:
