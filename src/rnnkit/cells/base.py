@@ -134,8 +134,8 @@ class Cell(nn.Module):
         for s in state:
             if s.dtype != dtype or s.device != device:
                 raise ValueError(
-                    f"{type(self).__name__} state ({names}) must be {dtype} on {device} like the "
-                    f"input, got {s.dtype} on {s.device}"
+                    f"{type(self).__name__} state ({names}) must have the input's dtype and "
+                    f"device ({dtype} on {device}), got {s.dtype} on {s.device}"
                 )
         return state
 
