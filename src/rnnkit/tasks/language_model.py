@@ -66,12 +66,19 @@ def load(directory: str | Path) -> LoadedLM:
             f"no model directory at {directory}; train one with rnnkit lm train"
         )
     saved = ckpt.read_json(directory / ckpt.CONFIG)
-    if saved.get("task") != "lm":
+    task = saved.get("task") if isinstance(saved, dict) else None
+    if task != "lm":
         raise ckpt.CheckpointError(
-            f"{directory} holds a {saved.get('task')!r} model, not a language model"
+            f"{directory}/config.json describes a {task!r} model, not a language model; "
+            "give a directory written by rnnkit lm train"
         )
-    config = LMConfig.from_dict(saved["model"])
-    vocab = Vocabulary.from_dict(saved["vocabulary"])
+    try:
+        config = LMConfig.from_dict(saved["model"])
+    except (KeyError, TypeError, AttributeError) as bad:
+        raise ckpt.CheckpointError(
+            f"{directory}/config.json is damaged (model settings: {bad!r}); retrain or restore it"
+        ) from None
+    vocab = Vocabulary.from_dict(saved.get("vocabulary") or {})
     model = LanguageModel(config)
     ckpt.load_weights(model, directory / ckpt.WEIGHTS)
     model.eval()
@@ -236,7 +243,10 @@ def generate(
     top_p: float = 1.0,
     seed: int | None = None,
 ) -> Iterator[str]:
-    """Yield the text each new token adds, as it is made (temperature 0 = greedy)."""
+    """The text each new token adds, yielded as it is made (temperature 0 = greedy).
+
+    Options and the prompt are checked before this returns, so nothing is printed in vain.
+    """
     if length < 0:
         raise ConfigError(f"--length must be >= 0, got {length}")
     if temperature < 0:
@@ -247,12 +257,17 @@ def generate(
         raise ConfigError(f"--top-k must be >= 0 (0 = off), got {top_k}")
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     logits, state, previous = _prompt_state(lm, prompt)
-    for _ in range(length):
-        token = sample_next(logits, temperature, top_k, top_p, generator)
-        current = int(token)
-        yield lm.vocab.decode_next(previous, current)
-        previous = current
-        logits, state = lm.model.step(token, state)
+
+    def pieces() -> Iterator[str]:
+        nonlocal logits, state, previous
+        for _ in range(length):
+            token = sample_next(logits, temperature, top_k, top_p, generator)
+            current = int(token)
+            yield lm.vocab.decode_next(previous, current)
+            previous = current
+            logits, state = lm.model.step(token, state)
+
+    return pieces()
 
 
 def predict(lm: LoadedLM, prompt: str, top: int = 5) -> list[tuple[str, float]]:

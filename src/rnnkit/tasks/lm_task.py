@@ -70,6 +70,11 @@ class LMTask:
                 f"the training split has {train_ids.numel()} tokens but one batch needs "
                 f"{need} (batch {batch} x (bptt {bptt} + 1)): use more text or lower --batch/--bptt"
             )
+        if valid_ids.numel() < 4:
+            raise DataError(
+                f"the validation split has {valid_ids.numel()} tokens, fewer than the 4 needed; "
+                "use a longer text or a larger validation fraction (--split)"
+            )
         self.model, self.valid_ids, self.batch, self.bptt = model, valid_ids, batch, bptt
         self.mode, self.seed = mode, seed
         self.train_ids = train_ids
