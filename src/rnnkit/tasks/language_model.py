@@ -224,6 +224,9 @@ def evaluate(lm: LoadedLM, text: str) -> dict:
 def _prompt_state(lm: LoadedLM, prompt: str):
     """Read the whole prompt in one pass: the logits after it, the state, and its last token id."""
     ids = lm.vocab.encode(prompt) if prompt else torch.zeros(0, dtype=torch.long)
+    eos = lm.vocab.eos_id
+    if ids.numel() and eos is not None and int(ids[-1]) == eos and not prompt.endswith("\n"):
+        ids = ids[:-1]  # the word tokenizer ends every text with <eos>; a prompt goes on
     last = int(ids[-1]) if ids.numel() else None
     if ids.numel() == 0:
         # no prompt: start after a line end, the most neutral context a corpus has
