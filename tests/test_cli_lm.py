@@ -181,11 +181,6 @@ def test_using_a_model_wrongly_is_one_line(args, words, places, capsys) -> None:
     assert_one_line_error(code, capsys.readouterr().err, *words)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: api.generate is a generator, so its checks run at the first next(); "
-    "cli/lm.py run_generate has already written the prompt to stdout",
-)
 def test_a_failed_generate_prints_nothing_on_stdout(model_dir: Path, capsys) -> None:
     code = main(["lm", "generate", str(model_dir), "--prompt", "snow\u2603man"])
     captured = capsys.readouterr()
