@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnnkit.cli.common import duration, positive_int, print_json
 from rnnkit.data.streams import parse_fractions
+from rnnkit.errors import ConfigError
 from rnnkit.tasks import language_model as api
 from rnnkit.tasks.lm_model import LMConfig
 from rnnkit.train.loop import TrainConfig
@@ -18,7 +19,7 @@ def register(groups) -> None:
     verbs = lm.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     train = verbs.add_parser("train", help="train a language model into a directory")
-    train.add_argument("--data", required=True, help="dataset name (rnnkit data list) or text file")
+    train.add_argument("--data", help="dataset name (rnnkit data list) or text file")
     train.add_argument("--out", required=True, type=Path, help="model directory to write")
     train.add_argument("--level", choices=("char", "word"), default="char")
     train.add_argument("--encoding", default="utf-8", help="encoding of a text file")
@@ -143,6 +144,8 @@ def _score_line(name: str, m: dict, level: str) -> str:
 
 
 def run_train(args) -> int:
+    if args.data is None and not args.resume:
+        raise ConfigError("give the text to learn: --data NAME|FILE (or --resume a run in --out)")
     split = parse_fractions(args.split)
     train_config = _train_config(args)
     bar = ProgressBar(train_config.steps, train_config.time if not train_config.steps else None)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 
-from rnnkit import plots
 from rnnkit.baselines.ngram import fit_baselines
 from rnnkit.data.registry import resolve_text
 from rnnkit.data.streams import split_stream
@@ -86,7 +85,7 @@ def load(directory: str | Path) -> LoadedLM:
 
 
 def fit(
-    data: str,
+    data: str | None,
     out: str | Path,
     model_config: LMConfig | None = None,
     train_config: TrainConfig | None = None,
@@ -106,6 +105,11 @@ def fit(
     out = Path(out)
     if resume:
         saved = ckpt.read_json(out / ckpt.CONFIG)
+        if data is not None and str(data) != saved.get("data"):
+            raise ConfigError(
+                f"{out} was trained on {saved.get('data')!r}, not {str(data)!r}: --resume "
+                "continues with the saved data and model (drop --data, or use a new --out)"
+            )
         model_config = LMConfig.from_dict(saved["model"])
         stored = TrainConfig(**saved["train"])
         if train_config is not None:
@@ -162,16 +166,15 @@ def summarise(
     if corpus.test.numel() >= 4:
         test_loss = stream_loss(model, corpus.test)
         test = metrics_from_loss(test_loss, config.level, corpus.chars_per_token)
-    train_time = max(state.elapsed, 1e-9)
+    per_epoch = LMTask(model, corpus.train, corpus.valid, config.batch, config.bptt).per_epoch
     metrics = {
         "task": "lm",
         "level": config.level,
         "status": state.status,
         "steps": state.step,
-        "epochs": state.epoch
-        + state.batch / max(1, len(corpus.train) // (config.batch * config.bptt)),
+        "epochs": round(state.epoch + state.batch / per_epoch, 3),
         "train_seconds": round(state.elapsed, 2),
-        "tokens_per_second": round(state.tokens / train_time),
+        "tokens_per_second": round(state.tokens / max(state.step_seconds, 1e-9)),
         "clipped_fraction": state.clipped_steps / max(1, state.step),
         "parameters": sum(p.numel() for p in model.parameters()),
         "best_step": state.best_step,
@@ -183,6 +186,8 @@ def summarise(
         metrics["baseline"] = ngram_baseline(corpus, config.level)
     ckpt.write_json(out / "metrics.json", metrics)
     write_csv(state.history, out / "metrics.csv")
+    from rnnkit import plots  # matplotlib costs a second to import: only when plotting
+
     best = metrics.get("baseline", {}).get("best")
     plots.training_curves(
         state.history,

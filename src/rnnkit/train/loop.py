@@ -98,7 +98,8 @@ class TrainState:
     step: int = 0
     epoch: int = 0
     batch: int = 0  # index of the next batch within the epoch
-    elapsed: float = 0.0  # seconds spent, over all runs
+    elapsed: float = 0.0  # seconds spent, over all runs, evaluations included
+    step_seconds: float = 0.0  # of which in training steps
     tokens: int = 0
     clipped_steps: int = 0
     best_loss: float = math.inf
@@ -289,7 +290,9 @@ class Trainer:
         s.batch += 1
         s.tokens += tokens
         s.clipped_steps += int(clipped)
-        s.elapsed += time.perf_counter() - started
+        spent = time.perf_counter() - started
+        s.elapsed += spent
+        s.step_seconds += spent
         if s.step % c.log_every == 0 or s.step == 1:
             record = {
                 "step": s.step,
