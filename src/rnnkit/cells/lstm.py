@@ -77,14 +77,12 @@ class LSTMCell(Cell):
 
     def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
         h, c = state
-        H = self.hidden_size
         w = self.weight_hh if weight_hh is None else weight_hh
         h_in = h if h_mask is None else h * h_mask
-        pre = torch.addmm(xp, h_in, w.t())  # (B, 4H)
-        # one sigmoid over all four blocks is cheaper than three calls; g's block is unused
-        sig = pre.sigmoid()
-        i, f, o = sig[:, :H], sig[:, H : 2 * H], sig[:, 3 * H :]
-        g = pre[:, 2 * H : 3 * H].tanh()
+        # chunk is one autograd node whose backward is one cat; four slices would each
+        # zero-fill a (B, 4H) gradient and add them up
+        i, f, g, o = torch.addmm(xp, h_in, w.t()).chunk(4, 1)  # 4 x (B, H)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c_new = torch.addcmul(f * c, i, g)
         h_new = o * c_new.tanh()
         if self.weight_hr is not None:
