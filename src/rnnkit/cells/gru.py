@@ -50,17 +50,18 @@ class GRUCell(Cell):
         H = self.hidden_size
         w = self.weight_hh if weight_hh is None else weight_hh
         h_in = h if h_mask is None else h * h_mask
+        # split/chunk: one autograd node per cut, where slices take one each and zero-fill
+        # a full-width gradient in backward
+        xp_rz, xp_n = xp.split(2 * H, 1)  # (B, 2H), (B, H)
         if self.reset_after:
-            hh = F.linear(h_in, w, self.bias_hh)  # (B, 3H)
-            rz = (xp[:, : 2 * H] + hh[:, : 2 * H]).sigmoid()
-            r, z = rz[:, :H], rz[:, H:]
-            n = torch.addcmul(xp[:, 2 * H :], r, hh[:, 2 * H :]).tanh()
+            hh_rz, hh_n = F.linear(h_in, w, self.bias_hh).split(2 * H, 1)
+            r, z = (xp_rz + hh_rz).sigmoid().chunk(2, 1)
+            n = torch.addcmul(xp_n, r, hh_n).tanh()
         else:
-            b_rz = self.bias_hh[: 2 * H] if self.bias else None
-            b_n = self.bias_hh[2 * H :] if self.bias else None
-            rz = (xp[:, : 2 * H] + F.linear(h_in, w[: 2 * H], b_rz)).sigmoid()
-            r, z = rz[:, :H], rz[:, H:]
-            n = (xp[:, 2 * H :] + F.linear(r * h_in, w[2 * H :], b_n)).tanh()
+            w_rz, w_n = w.split(2 * H)
+            b_rz, b_n = self.bias_hh.split(2 * H) if self.bias else (None, None)
+            r, z = (xp_rz + F.linear(h_in, w_rz, b_rz)).sigmoid().chunk(2, 1)
+            n = (xp_n + F.linear(r * h_in, w_n, b_n)).tanh()
         h_new = torch.lerp(n, h, z)  # n + z (h - n) = (1 - z) n + z h
         return (h_new,), (r, z, n)
 
