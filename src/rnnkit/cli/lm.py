@@ -98,6 +98,7 @@ def register(groups) -> None:
     base.add_argument("--encoding", default="utf-8")
     base.add_argument("--split", default="0.9,0.05,0.05")
     base.add_argument("--out", type=Path, help="also write metrics.json into this directory")
+    base.add_argument("--sample", type=int, default=60, help="greedy tokens written by each order")
     base.add_argument("--json", action="store_true")
     base.set_defaults(func=run_baseline)
 
@@ -230,7 +231,7 @@ def run_baseline(args) -> int:
 
     config = LMConfig(level=args.level, lower=args.lower, max_vocab=args.max_vocab)
     corpus = api.prepare(args.data, config, parse_fractions(args.split), args.encoding)
-    result = api.ngram_baseline(corpus, args.level)
+    result = api.ngram_baseline(corpus, args.level, sample_length=args.sample)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         write_json(args.out / "metrics.json", {"task": "lm-baseline", **result})
@@ -244,4 +245,10 @@ def run_baseline(args) -> int:
             f"  {row['order']}-gram  {row['loss']:.4f} nats/token  {row[key]:8.3f} {key}"
             f"  ({row['seconds']:.1f} s)"
         )
+    if args.sample > 0:
+        prompt = result["orders"][0]["prompt"].replace("\n", "⏎")
+        print(f"\ngreedy continuations of {prompt!r} (⏎ = line end):")
+        for row in result["orders"]:
+            shown = row["greedy"].replace("\n", "⏎")
+            print(f"  {row['order']}-gram: {shown[:90]}")
     return 0
