@@ -254,3 +254,13 @@ def test_a_config_of_the_wrong_shape_is_a_checkpoint_error(trained, tmp_path, co
     (broken / "config.json").write_text(content)
     with pytest.raises(CheckpointError):
         api.load(broken)
+
+
+def test_save_writes_a_directory_load_reads_back_identically(trained, tmp_path: Path) -> None:
+    lm = api.load(trained[0])
+    copy = api.load(api.save(lm, tmp_path / "copy"))
+    assert copy.vocab == lm.vocab and copy.config == lm.config
+    for name, tensor in lm.model.state_dict().items():
+        assert torch.equal(tensor, copy.model.state_dict()[name]), name
+    same = [api.predict(m, "Alice was ", 3) for m in (lm, copy)]
+    assert same[0] == same[1]

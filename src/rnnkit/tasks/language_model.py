@@ -85,6 +85,19 @@ def load(directory: str | Path) -> LoadedLM:
     return LoadedLM(model, vocab, config, directory)
 
 
+def save(lm: LoadedLM, directory: str | Path) -> Path:
+    """Write ``lm`` as a model directory (``config.json`` + ``model.safetensors``) that
+    :func:`load` and every ``rnnkit lm`` command read."""
+    directory = Path(directory)
+    saved = {}
+    if (lm.directory / ckpt.CONFIG).is_file():
+        saved = ckpt.read_json(lm.directory / ckpt.CONFIG)
+    saved.update({"task": "lm", "model": lm.config.to_dict(), "vocabulary": lm.vocab.to_dict()})
+    ckpt.write_json(directory / ckpt.CONFIG, saved)
+    ckpt.write_tensors(directory / ckpt.WEIGHTS, lm.model.state_dict())
+    return directory
+
+
 def fit(
     data: str | None,
     out: str | Path,
