@@ -55,13 +55,11 @@ class LayerNormLSTMCell(Cell):
 
     def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
         h, c = state
-        H = self.hidden_size
         w = self.weight_hh if weight_hh is None else weight_hh
         h_in = h if h_mask is None else h * h_mask
-        pre = xp + self.ln_hh(h_in @ w.t())
-        sig = pre.sigmoid()
-        i, f, o = sig[:, :H], sig[:, H : 2 * H], sig[:, 3 * H :]
-        g = pre[:, 2 * H : 3 * H].tanh()
+        # one chunk node instead of four slices (see LSTMCell.step)
+        i, f, g, o = (xp + self.ln_hh(h_in @ w.t())).chunk(4, 1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c_new = torch.addcmul(f * c, i, g)
         h_new = o * self.ln_c(c_new).tanh()
         return (h_new, c_new), (i, f, g, o)
@@ -101,9 +99,9 @@ class LayerNormGRUCell(Cell):
         H = self.hidden_size
         w = self.weight_hh if weight_hh is None else weight_hh
         h_in = h if h_mask is None else h * h_mask
-        hh = self.ln_hh(h_in @ w.t())
-        rz = (xp[:, : 2 * H] + hh[:, : 2 * H]).sigmoid()
-        r, z = rz[:, :H], rz[:, H:]
-        n = torch.addcmul(xp[:, 2 * H :], r, hh[:, 2 * H :]).tanh()
+        xp_rz, xp_n = xp.split(2 * H, 1)
+        hh_rz, hh_n = self.ln_hh(h_in @ w.t()).split(2 * H, 1)
+        r, z = (xp_rz + hh_rz).sigmoid().chunk(2, 1)
+        n = torch.addcmul(xp_n, r, hh_n).tanh()
         h_new = torch.lerp(n, h, z)
         return (h_new,), (r, z, n)
