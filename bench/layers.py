@@ -1,7 +1,7 @@
 """Speed of rnnkit's layers beside torch.nn: training and inference tokens/s, as ratios.
 
-    python bench/layers.py            # full run (a few minutes on 2 cores)
-    python bench/layers.py --quick    # fewer repetitions, for a quick look
+    python bench/layers.py            # full run: up to 7 repetitions, ~2.5 min on 2 quiet cores
+    python bench/layers.py --quick    # 3 repetitions, ~1 min
 
 For LSTM, GRU and RNN(tanh) at two shapes it times, in one process:
 
@@ -14,14 +14,19 @@ and the layer-normalised LSTM (``LayerNormLSTMCell`` in a ``Stack`` of ``Recurre
 plain ``torch.nn.LSTM``. Training is forward + ``out.sum().backward()``; inference is a forward
 under ``torch.no_grad()``. Tokens/s = B*T / seconds, and each ratio is against torch.nn.
 
-The machine may be shared, so contenders are interleaved (ABC, BCA, CAB, ...) after a warm-up,
+The machine may be shared, so contenders are interleaved (ABC, BCA, CAB, ...) after warm-ups,
 and the table reports medians; ``noise`` is each contender's interquartile range over its
-median (its min..max range with fewer than 4 repetitions).
+median (its min..max range with fewer than 4 repetitions) and ``n`` the repetitions timed
+(each repeats a short call until it lasts 0.2 s). A loaded machine would stretch the run, so
+a group that overruns its share of ``--budget`` stops at 3. The header gives the load
+average: compare it with the number of cpus before trusting a row.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import platform
 import statistics
 import time
@@ -55,6 +60,8 @@ class Shape:
 SHAPES = (Shape(32, 128, 128, 256, 1), Shape(32, 128, 256, 512, 2))
 TORCH_LAYERS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 KINDS = ("lstm", "gru", "rnn", "ln-lstm")
+MODES = ("train", "infer")
+MIN_SAMPLE = 0.2  # seconds: one timed sample repeats a short call until it lasts this long
 
 
 def contenders(kind: str, shape: Shape) -> dict[str, nn.Module]:
@@ -79,36 +86,53 @@ def contenders(kind: str, shape: Shape) -> dict[str, nn.Module]:
     return models
 
 
-def timer(model: nn.Module, x: torch.Tensor, train: bool) -> Callable[[], float]:
-    """A function that runs one training step (or one inference pass) and returns its seconds."""
+def timer(model: nn.Module, x: torch.Tensor, train: bool) -> Callable[[int], float]:
+    """``run(calls)``: that many training steps (or inference passes); returns seconds per call."""
     params = list(model.parameters())
 
-    def train_once() -> float:
-        for p in params:
-            p.grad = None
+    def train_steps(calls: int) -> float:
         start = time.perf_counter()
-        model(x)[0].sum().backward()
-        return time.perf_counter() - start
+        for _ in range(calls):
+            for p in params:
+                p.grad = None
+            model(x)[0].sum().backward()
+        return (time.perf_counter() - start) / calls
 
-    def infer_once() -> float:
+    def infer_passes(calls: int) -> float:
         start = time.perf_counter()
         with torch.no_grad():
-            model(x)
-        return time.perf_counter() - start
+            for _ in range(calls):
+                model(x)
+        return (time.perf_counter() - start) / calls
 
-    return train_once if train else infer_once
+    return train_steps if train else infer_passes
 
 
-def race(runs: dict[str, Callable[[], float]], reps: int, warmup: int) -> dict[str, list[float]]:
-    """Interleave the contenders, rotating who goes first each round; returns all timings."""
+def race(
+    runs: dict[str, Callable[[int], float]], reps: int, deadline: float, least: int
+) -> dict[str, list[float]]:
+    """Interleave the contenders, rotating who goes first each round; seconds per call.
+
+    Two warm-up calls each; the second sets how many calls make one sample (at least
+    ``MIN_SAMPLE`` seconds, so that short runs are not all timer and scheduler noise). Stops
+    after ``reps`` rounds, or after ``least`` rounds once ``time.perf_counter()`` passes
+    ``deadline`` (a loaded machine must not stretch the run without bound).
+    """
     names = list(runs)
-    for _ in range(warmup):
-        for name in names:
-            runs[name]()
+    calls = {}
+    for name in names:
+        runs[name](1)
+        calls[name] = max(1, round(MIN_SAMPLE / runs[name](1)))
     times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(reps):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            times[name].append(runs[name]())
+    gc.disable()  # a collection inside one contender's timing is noise
+    try:
+        for r in range(reps):
+            if r >= least and time.perf_counter() > deadline:
+                break
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                times[name].append(runs[name](calls[name]))
+    finally:
+        gc.enable()
     return times
 
 
@@ -123,8 +147,10 @@ def spread(samples: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 7")
-    parser.add_argument("--reps", type=int, help="timed repetitions per contender")
+    parser.add_argument("--quick", action="store_true", help="3 repetitions, 90 s budget")
+    parser.add_argument("--reps", type=int, help="timed repetitions per contender (default 7)")
+    parser.add_argument("--budget", type=float, help="seconds for the whole run (default 270); "
+                        "a group past its share stops at 3 repetitions")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of "
                         + ",".join(KINDS))
@@ -133,37 +159,47 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     reps = args.reps or (3 if args.quick else 7)
+    budget = args.budget or (90.0 if args.quick else 270.0)
     kinds = [k for k in args.kinds.split(",") if k]
     shapes = [SHAPES[int(i)] for i in args.shapes.split(",") if i]
 
     print(f"# torch {torch.__version__}, rnnkit {rnnkit.__version__}, "
           f"python {platform.python_version()}, threads {torch.get_num_threads()}, "
-          f"mkldnn {torch.backends.mkldnn.is_available()}")
-    print(f"# {reps} timed repetitions (medians), 1 warm-up, contenders interleaved; "
-          f"rnnkit.nn {'present' if rnnkit_nn is not None else 'absent'}")
-    header = f"{'cell':8} {'shape':24} {'mode':5} {'contender':10} {'tokens/s':>10} " \
-             f"{'x torch':>8} {'noise':>6}"
+          f"mkldnn {torch.backends.mkldnn.is_available()}, {platform.machine()}")
+    print(f"# up to {reps} timed repetitions (medians) after 2 warm-ups, contenders interleaved, "
+          f"budget {budget:.0f} s; rnnkit.nn {'present' if rnnkit_nn is not None else 'absent'}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
+    header = (f"{'cell':8} {'shape':22} {'mode':5} {'contender':10} {'tokens/s':>9} "
+              f"{'x torch':>7} {'noise':>5} {'n':>2}")
     print(header)
     print("-" * len(header))
     began = time.perf_counter()
+    groups = [(shape, kind, mode) for shape in shapes for kind in kinds for mode in MODES]
+    worst: dict[tuple[str, str], float] = {}  # (contender, mode) -> lowest ratio to torch.nn
     torch.manual_seed(0)
-    for shape in shapes:
+    for k, (shape, kind, mode) in enumerate(groups):
         x = torch.randn(shape.batch, shape.steps, shape.inputs)
-        tokens = shape.batch * shape.steps
-        for kind in kinds:
-            models = contenders(kind, shape)
-            for mode in ("train", "infer"):
-                for model in models.values():
-                    model.train(mode == "train")
-                runs = {name: timer(m, x, mode == "train") for name, m in models.items()}
-                times = race(runs, reps, warmup=1)
-                base = statistics.median(times["torch.nn"])
-                for name, t in times.items():
-                    med = statistics.median(t)
-                    print(f"{kind:8} {str(shape):24} {mode:5} {name:10} {tokens / med:10,.0f} "
-                          f"{base / med:8.2f} {spread(t):6.0%}", flush=True)
-            del models
-    print(f"# total {time.perf_counter() - began:.0f} s")
+        models = contenders(kind, shape)
+        for model in models.values():
+            model.train(mode == "train")
+        runs = {name: timer(m, x, mode == "train") for name, m in models.items()}
+        now = time.perf_counter()
+        deadline = now + (budget - (now - began)) / (len(groups) - k)
+        times = race(runs, reps, deadline, least=min(reps, 3))
+        base = statistics.median(times["torch.nn"])
+        for name, t in times.items():
+            med = statistics.median(t)
+            ratio = base / med
+            if name != "torch.nn":
+                worst[name, mode] = min(ratio, worst.get((name, mode), ratio))
+            tokens_per_s = shape.batch * shape.steps / med
+            print(f"{kind:8} {str(shape):22} {mode:5} {name:10} {tokens_per_s:9,.0f} "
+                  f"{ratio:7.2f} {spread(t):5.0%} {len(t):2}", flush=True)
+        del models, runs
+        gc.collect()
+    print(f"# total {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.1f}")
+    print("# lowest ratio to torch.nn: " + ", ".join(
+        f"{name} {mode} {ratio:.2f}" for (name, mode), ratio in sorted(worst.items())))
 
 
 if __name__ == "__main__":
