@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -47,10 +49,18 @@ class ElmanCell(Cell):
         return F.linear(x, self.weight_ih, bias)
 
     def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        (h,) = state
         w = self.weight_hh if weight_hh is None else weight_hh
+        return self._advance(xp, state, w.t(), h_mask)
+
+    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
+        """``step`` for a layer's loop: ``weight_hh.t()`` taken once per sequence, not per step."""
+        w = self.weight_hh if weight_hh is None else weight_hh
+        return partial(self._advance, w_t=w.t(), h_mask=h_mask)
+
+    def _advance(self, xp, state, w_t, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+        (h,) = state
         h_in = h if h_mask is None else h * h_mask
-        h_new = _ACTIVATIONS[self.nonlinearity](torch.addmm(xp, h_in, w.t()))
+        h_new = _ACTIVATIONS[self.nonlinearity](torch.addmm(xp, h_in, w_t))
         return (h_new,), (h_new,)
 
     def native_spec(self) -> NativeSpec | None:

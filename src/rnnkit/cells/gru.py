@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from rnnkit.cells.base import Cell, NativeSpec, State
+
+
+def _linear(x: Tensor, w_t: Tensor, b: Tensor | None) -> Tensor:
+    """``F.linear(x, w_t.t(), b)`` from the transposed weight: the same addmm or mm."""
+    return x.mm(w_t) if b is None else torch.addmm(b, x, w_t)
 
 
 class GRUCell(Cell):
@@ -46,22 +53,37 @@ class GRUCell(Cell):
         return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        (h,) = state
-        H = self.hidden_size
         w = self.weight_hh if weight_hh is None else weight_hh
+        return self._advance(xp, state, self._recurrent_weights(w), h_mask)
+
+    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
+        """``step`` for a layer's loop: recurrent weights cut and transposed once per sequence."""
+        w = self.weight_hh if weight_hh is None else weight_hh
+        return partial(self._advance, recurrent=self._recurrent_weights(w), h_mask=h_mask)
+
+    def _recurrent_weights(self, w: Tensor) -> tuple[Tensor | None, ...]:
+        """``(w.t(), b_hh)``, or for reset_after=False ``(w_rz.t(), w_n.t(), b_rz, b_n)``."""
+        if self.reset_after:
+            return w.t(), self.bias_hh
+        b_rz, b_n = self.bias_hh.split(2 * self.hidden_size) if self.bias else (None, None)
+        w_rz_t, w_n_t = w.t().split(2 * self.hidden_size, 1)
+        return w_rz_t, w_n_t, b_rz, b_n
+
+    def _advance(self, xp, state, recurrent, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+        (h,) = state
         h_in = h if h_mask is None else h * h_mask
         # split/chunk: one autograd node per cut, where slices take one each and zero-fill
         # a full-width gradient in backward
-        xp_rz, xp_n = xp.split(2 * H, 1)  # (B, 2H), (B, H)
+        xp_rz, xp_n = xp.split(2 * self.hidden_size, 1)  # (B, 2H), (B, H)
         if self.reset_after:
-            hh_rz, hh_n = F.linear(h_in, w, self.bias_hh).split(2 * H, 1)
+            w_t, b = recurrent
+            hh_rz, hh_n = _linear(h_in, w_t, b).split(2 * self.hidden_size, 1)
             r, z = (xp_rz + hh_rz).sigmoid().chunk(2, 1)
             n = torch.addcmul(xp_n, r, hh_n).tanh()
         else:
-            w_rz, w_n = w.split(2 * H)
-            b_rz, b_n = self.bias_hh.split(2 * H) if self.bias else (None, None)
-            r, z = (xp_rz + F.linear(h_in, w_rz, b_rz)).sigmoid().chunk(2, 1)
-            n = (xp_n + F.linear(r * h_in, w_n, b_n)).tanh()
+            w_rz_t, w_n_t, b_rz, b_n = recurrent
+            r, z = (xp_rz + _linear(h_in, w_rz_t, b_rz)).sigmoid().chunk(2, 1)
+            n = (xp_n + _linear(r * h_in, w_n_t, b_n)).tanh()
         h_new = torch.lerp(n, h, z)  # n + z (h - n) = (1 - z) n + z h
         return (h_new,), (r, z, n)
 

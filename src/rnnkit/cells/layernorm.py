@@ -6,6 +6,8 @@ gets every layer feature (directions, lengths, stacking, dropouts, trajectories)
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -54,11 +56,19 @@ class LayerNormLSTMCell(Cell):
         return self.ln_ih(F.linear(x, self.weight_ih))
 
     def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        h, c = state
         w = self.weight_hh if weight_hh is None else weight_hh
+        return self._advance(xp, state, w.t(), h_mask)
+
+    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
+        """``step`` for a layer's loop: ``weight_hh.t()`` taken once per sequence, not per step."""
+        w = self.weight_hh if weight_hh is None else weight_hh
+        return partial(self._advance, w_t=w.t(), h_mask=h_mask)
+
+    def _advance(self, xp, state, w_t, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+        h, c = state
         h_in = h if h_mask is None else h * h_mask
-        # one chunk node instead of four slices (see LSTMCell.step)
-        i, f, g, o = (xp + self.ln_hh(h_in @ w.t())).chunk(4, 1)
+        # one chunk node instead of four slices (see LSTMCell)
+        i, f, g, o = (xp + self.ln_hh(h_in.mm(w_t))).chunk(4, 1)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c_new = torch.addcmul(f * c, i, g)
         h_new = o * self.ln_c(c_new).tanh()
@@ -95,12 +105,20 @@ class LayerNormGRUCell(Cell):
         return self.ln_ih(F.linear(x, self.weight_ih))
 
     def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
+        w = self.weight_hh if weight_hh is None else weight_hh
+        return self._advance(xp, state, w.t(), h_mask)
+
+    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
+        """``step`` for a layer's loop: ``weight_hh.t()`` taken once per sequence, not per step."""
+        w = self.weight_hh if weight_hh is None else weight_hh
+        return partial(self._advance, w_t=w.t(), h_mask=h_mask)
+
+    def _advance(self, xp, state, w_t, h_mask) -> tuple[State, tuple[Tensor, ...]]:
         (h,) = state
         H = self.hidden_size
-        w = self.weight_hh if weight_hh is None else weight_hh
         h_in = h if h_mask is None else h * h_mask
         xp_rz, xp_n = xp.split(2 * H, 1)
-        hh_rz, hh_n = self.ln_hh(h_in @ w.t()).split(2 * H, 1)
+        hh_rz, hh_n = self.ln_hh(h_in.mm(w_t)).split(2 * H, 1)
         r, z = (xp_rz + hh_rz).sigmoid().chunk(2, 1)
         n = torch.addcmul(xp_n, r, hh_n).tanh()
         h_new = torch.lerp(n, h, z)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 from torch import Tensor, nn
@@ -38,6 +39,24 @@ class Trajectory:
 
     def __getitem__(self, name: str) -> Tensor:
         return self.states[name] if name in self.states else self.gates[name]
+
+
+def _sequence_step(cell: Cell, options: dict):
+    """``cell.step`` with the layer's options bound, made once per sequence.
+
+    A cell may offer ``_sequence_step(**options)``: the same function with the per-sequence
+    work (transposing ``weight_hh``) done once instead of at every step, which saves an
+    autograd node per step. It is used only when the class that defines it also defines the
+    ``step`` in force, so a subclass (or an instance) that replaces ``step`` is honoured.
+    """
+    if "step" not in vars(cell):
+        for klass in type(cell).__mro__:
+            defined = vars(klass)
+            if "step" in defined or "_sequence_step" in defined:
+                if "step" in defined and "_sequence_step" in defined:
+                    return cell._sequence_step(**options)
+                break
+    return partial(cell.step, **options)
 
 
 class Recurrent(nn.Module):
@@ -159,13 +178,14 @@ class Recurrent(nn.Module):
         zone = self.zoneout
         step_masks = steps.mask.unsqueeze(-1).unbind(1) if steps is not None else None
 
+        step = _sequence_step(cell, options)
         inputs = cell.project(x).unbind(1)  # T x (B, G*H)
         outputs: list[Tensor] = [x] * T
         seen_states: list[State] = []
         seen_gates: list[tuple[Tensor, ...]] = []
         order = range(T - 1, -1, -1) if self.reverse else range(T)
         for t in order:
-            new, gates = cell.step(inputs[t], state, **options)
+            new, gates = step(inputs[t], state)
             if zone:
                 new = tuple(zoneout(o, n, zone, self.training) for o, n in zip(state, new))
             if step_masks is not None:
