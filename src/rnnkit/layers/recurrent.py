@@ -106,7 +106,9 @@ class Recurrent(nn.Module):
         self.zoneout = check_probability("zoneout", zoneout)
         self.dropconnect = check_probability("dropconnect", dropconnect)
         if self.dropconnect and not isinstance(getattr(cell, "weight_hh", None), Tensor):
-            raise ValueError(f"dropconnect needs a cell with a weight_hh, {type(cell).__name__} has none")
+            raise ValueError(
+                f"dropconnect needs a cell with a weight_hh, {type(cell).__name__} has none"
+            )
 
     @property
     def input_size(self) -> int:
@@ -150,9 +152,13 @@ class Recurrent(nn.Module):
         steps = resolve_steps(B, T, lengths, mask, x.device)
         state = cell.check_state(state, B, x.device, x.dtype)
         x = variational_dropout(x, self.input_dropout, self.training)
-        w_hh = dropconnect(cell.weight_hh, self.dropconnect, self.training) if self.dropconnect else None
+        w_hh = None
+        if self.dropconnect:
+            w_hh = dropconnect(cell.weight_hh, self.dropconnect, self.training)
 
-        obstacle = None if self.backend == "reference" else self.native_obstacle(steps, trajectories)
+        obstacle = None
+        if self.backend != "reference":
+            obstacle = self.native_obstacle(steps, trajectories)
         if self.backend == "native" and obstacle:
             raise ValueError(f"backend='native' cannot run this call: {obstacle}; use 'auto'")
         trajectory = None
@@ -174,7 +180,9 @@ class Recurrent(nn.Module):
         if w_hh is not None:
             options["weight_hh"] = w_hh
         if self.recurrent_dropout and self.training:
-            options["h_mask"] = variational_mask((B, cell.state_sizes[0]), self.recurrent_dropout, x)
+            options["h_mask"] = variational_mask(
+                (B, cell.state_sizes[0]), self.recurrent_dropout, x
+            )
         zone = self.zoneout
         step_masks = steps.mask.unsqueeze(-1).unbind(1) if steps is not None else None
 
@@ -214,8 +222,12 @@ class Recurrent(nn.Module):
             out = torch.stack(in_time_order(per_step), 1)
             return out * valid if valid is not None else out
 
-        states = {name: stacked([s[k] for s in seen_states]) for k, name in enumerate(cell.state_names)}
-        gates = {name: stacked([g[k] for g in seen_gates]) for k, name in enumerate(cell.gate_names)}
+        states = {
+            name: stacked([s[k] for s in seen_states]) for k, name in enumerate(cell.state_names)
+        }
+        gates = {
+            name: stacked([g[k] for g in seen_gates]) for k, name in enumerate(cell.gate_names)
+        }
         return Trajectory(states, gates, seen_states)
 
     def extra_repr(self) -> str:
@@ -224,7 +236,9 @@ class Recurrent(nn.Module):
             options.append("return_sequences=False")
         if self.backend != "auto":
             options.append(f"backend={self.backend!r}")
-        for name in ("input_dropout", "output_dropout", "recurrent_dropout", "zoneout", "dropconnect"):
+        for name in ("input_dropout", "output_dropout", "recurrent_dropout", "zoneout"):
             if getattr(self, name):
                 options.append(f"{name}={getattr(self, name)}")
+        if self.dropconnect:
+            options.append(f"dropconnect={self.dropconnect}")
         return ", ".join(options)
