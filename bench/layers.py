@@ -9,6 +9,7 @@ For LSTM, GRU and RNN(tanh) at two shapes it times, in one process:
 - ``auto``: ``rnnkit.layers.build_stack(kind, I, H, L, backend="auto")`` (torch's fused kernels);
 - ``reference``: the same stack with ``backend="reference"`` (the per-step Python loop);
 - ``rnnkit.nn``: the torch.nn drop-ins, when that module exists;
+- ``control``: the torch.nn model itself, raced a second time: its ratio shows the noise;
 
 and the layer-normalised LSTM (``LayerNormLSTMCell`` in a ``Stack`` of ``Recurrent``) against
 plain ``torch.nn.LSTM``. Training is forward + ``out.sum().backward()``; inference is a forward
@@ -61,6 +62,7 @@ SHAPES = (Shape(32, 128, 128, 256, 1), Shape(32, 128, 256, 512, 2))
 TORCH_LAYERS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 KINDS = ("lstm", "gru", "rnn", "ln-lstm")
 MODES = ("train", "infer")
+CONTROL = "control"  # the torch.nn model raced again under this name: its ratio is pure noise
 MIN_SAMPLE = 0.2  # seconds: one timed sample repeats a short call until it lasts this long
 
 
@@ -176,6 +178,7 @@ def main() -> None:
     began = time.perf_counter()
     groups = [(shape, kind, mode) for shape in shapes for kind in kinds for mode in MODES]
     worst: dict[tuple[str, str], float] = {}  # (contender, mode) -> lowest ratio to torch.nn
+    controls: list[float] = []
     torch.manual_seed(0)
     for k, (shape, kind, mode) in enumerate(groups):
         x = torch.randn(shape.batch, shape.steps, shape.inputs)
@@ -183,6 +186,7 @@ def main() -> None:
         for model in models.values():
             model.train(mode == "train")
         runs = {name: timer(m, x, mode == "train") for name, m in models.items()}
+        runs[CONTROL] = runs["torch.nn"]
         now = time.perf_counter()
         deadline = now + (budget - (now - began)) / (len(groups) - k)
         times = race(runs, reps, deadline, least=min(reps, 3))
@@ -190,7 +194,9 @@ def main() -> None:
         for name, t in times.items():
             med = statistics.median(t)
             ratio = base / med
-            if name != "torch.nn":
+            if name == CONTROL:
+                controls.append(ratio)
+            elif name != "torch.nn":
                 worst[name, mode] = min(ratio, worst.get((name, mode), ratio))
             tokens_per_s = shape.batch * shape.steps / med
             print(f"{kind:8} {str(shape):22} {mode:5} {name:10} {tokens_per_s:9,.0f} "
@@ -198,6 +204,8 @@ def main() -> None:
         del models, runs
         gc.collect()
     print(f"# total {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.1f}")
+    print(f"# {CONTROL} (the torch.nn model timed again) ranged {min(controls):.2f}.."
+          f"{max(controls):.2f}: ratio differences inside that range are noise")
     print("# lowest ratio to torch.nn: " + ", ".join(
         f"{name} {mode} {ratio:.2f}" for (name, mode), ratio in sorted(worst.items())))
 
