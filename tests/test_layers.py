@@ -160,16 +160,9 @@ def test_mask_hole_carries_state_over_skipped_steps(any_cell, build_cell, revers
         torch.testing.assert_close(last[b], out_b[0, 0 if reverse else -1], **TOL)
 
 
-NAN_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bug: Recurrent._loop (layers/recurrent.py) projects and steps the padded inputs too; "
-    "torch.where drops their values but backward multiplies 0 by their NaN derivatives",
-)
-
-
 @pytest.mark.parametrize("padding", ["right", "left"])
 @pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("backend", ["native", pytest.param("reference", marks=NAN_BUG)])
+@pytest.mark.parametrize("backend", ["native", "reference"])
 def test_nan_at_padded_steps_reaches_neither_outputs_nor_gradients(
     backend, reverse, padding, build_cell
 ) -> None:

@@ -1,4 +1,4 @@
-"""Layers that run cells through time: :class:`Recurrent`, :class:`Bidirectional`, :class:`Stack`."""
+"""Layers that run cells through time: Recurrent, Bidirectional, Stack."""
 
 from rnnkit.layers.bidirectional import MERGES, Bidirectional
 from rnnkit.layers.masks import lengths_to_mask

@@ -176,6 +176,10 @@ class Recurrent(nn.Module):
         """The reference path: one projection matmul, then ``cell.step`` at every step."""
         cell = self.cell
         B, T, _ = x.shape
+        if steps is not None:
+            # padded steps are computed and discarded; zeros there keep NaN padding (common in
+            # series of unequal lengths) out of the gradients, which multiply 0 by derivatives
+            x = x.masked_fill(~steps.mask.unsqueeze(-1), 0.0)
         options = {}
         if w_hh is not None:
             options["weight_hh"] = w_hh

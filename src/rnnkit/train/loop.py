@@ -24,6 +24,7 @@ from torch.utils import _pytree as pytree
 
 from rnnkit.errors import CheckpointError, ConfigError, RnnkitError
 from rnnkit.train import checkpoint as ckpt
+from rnnkit.train.allocator import keep_freed_memory
 from rnnkit.train.schedule import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer
 
 
@@ -157,6 +158,7 @@ class Trainer:
         callback: Callable[[str, dict], bool | None] | None = None,
     ) -> None:
         config.check()
+        keep_freed_memory()
         self.task, self.config, self.out = task, config, Path(out)
         self.callback = callback or (lambda event, info: None)
         self.params = [p for p in task.model.parameters() if p.requires_grad]
