@@ -13,6 +13,11 @@ cell must honour: ``weight_hh`` (a replacement for the recurrent weight, for Dro
 ``h_mask`` (a ``(B, H)`` mask multiplied into ``h`` where it enters the recurrent matmul only,
 for recurrent dropout).
 
+A cell may also define ``_sequence_step(weight_hh=None, h_mask=None)``, returning a function
+``(xp_t, state) -> (new_state, gates)`` equal to ``step`` with per-sequence work done once (the
+built-in cells transpose ``weight_hh`` there); layers use it only when the same class defines
+``step``, so overriding ``step`` alone is always safe.
+
 A cell whose math is exactly one of torch's fused kernels says so through ``native_spec``;
 layers then run it at torch.nn's speed when nothing needs the per-step view.
 """
