@@ -9,7 +9,7 @@ from rnnkit.cli.common import duration, positive_int, print_json
 from rnnkit.data.streams import parse_fractions
 from rnnkit.errors import ConfigError
 from rnnkit.tasks import language_model as api
-from rnnkit.tasks.lm_model import LMConfig
+from rnnkit.tasks.lm_model import LMConfig, default_train_config
 from rnnkit.train.loop import TrainConfig
 from rnnkit.train.progress import ProgressBar
 
@@ -43,7 +43,7 @@ def register(groups) -> None:
     model.add_argument("--no-tie", action="store_true", help="do not tie embedding and decoder")
     model.add_argument("--lower", action="store_true", help="lower-case the text")
     model.add_argument("--max-vocab", type=int, default=d.max_vocab, help="word level: cap")
-    t = TrainConfig()
+    t = default_train_config()
     opt = train.add_argument_group("optimisation")
     opt.add_argument("--batch", type=positive_int, default=d.batch, help="parallel streams")
     opt.add_argument("--bptt", type=positive_int, default=d.bptt, help="steps per segment")

@@ -21,7 +21,7 @@ from rnnkit.data.streams import split_stream
 from rnnkit.data.vocab import Vocabulary
 from rnnkit.decode.sampling import sample_next
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.lm_model import LanguageModel, LMConfig
+from rnnkit.tasks.lm_model import LanguageModel, LMConfig, default_train_config
 from rnnkit.tasks.lm_task import LMTask, metrics_from_loss, stream_loss
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train.logs import write_csv
@@ -131,7 +131,7 @@ def fit(
         train_config, split, mode = stored, tuple(saved["split"]), saved["mode"]
         data, encoding = saved["data"], saved["encoding"]
     model_config = model_config or LMConfig()
-    train_config = train_config or TrainConfig(time=300)
+    train_config = train_config or default_train_config()
     model_config.check()
     train_config.check()
     corpus = prepare(data, model_config, split, encoding)
