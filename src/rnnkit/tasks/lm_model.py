@@ -24,7 +24,7 @@ class LMConfig:
     embedding: int = 64
     dropout: float = 0.0  # on embeddings, between layers and before the decoder
     tie: bool = True  # share embedding and decoder weights when embedding == hidden
-    bptt: int = 128  # steps per truncated-BPTT segment
+    bptt: int = 64  # steps per truncated-BPTT segment
     batch: int = 32  # parallel streams
     lower: bool = False  # word level: lower-case the text
     max_vocab: int = 0  # word level: keep the most frequent tokens, the rest become <unk>; 0 = all
