@@ -15,8 +15,8 @@ for recurrent dropout).
 
 A cell may also define ``_sequence_step(weight_hh=None, h_mask=None)``, returning a function
 ``(xp_t, state) -> (new_state, gates)`` equal to ``step`` with per-sequence work done once (the
-built-in cells transpose ``weight_hh`` there); layers use it only when the same class defines
-``step``, so overriding ``step`` alone is always safe.
+built-in cells get both from :class:`PreparedRecurrence`, which transposes ``weight_hh`` there);
+layers use it only when the same class defines ``step``, so overriding ``step`` alone is safe.
 
 A cell whose math is exactly one of torch's fused kernels says so through ``native_spec``;
 layers then run it at torch.nn's speed when nothing needs the per-step view.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import Tensor, nn
@@ -146,3 +147,23 @@ class Cell(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
+
+
+class PreparedRecurrence:
+    """Mixin for cells written as ``_advance(xp, state, weights, h_mask)``.
+
+    ``weights = _prepare(weight_hh)`` (by default its transpose) is the per-sequence work:
+    ``step`` does it at every call, ``_sequence_step`` once for a layer's whole loop. Put it
+    before :class:`Cell` in the bases: ``class MyCell(PreparedRecurrence, Cell)``.
+    """
+
+    def _prepare(self, weight_hh: Tensor):
+        return weight_hh.t()
+
+    def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
+        w = self.weight_hh if weight_hh is None else weight_hh
+        return self._advance(xp, state, self._prepare(w), h_mask)
+
+    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
+        w = self.weight_hh if weight_hh is None else weight_hh
+        return partial(self._advance, weights=self._prepare(w), h_mask=h_mask)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.cells.base import Cell, NativeSpec, State
+from rnnkit.cells.base import Cell, NativeSpec, PreparedRecurrence, State
 
 _ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 
 
-class ElmanCell(Cell):
+class ElmanCell(PreparedRecurrence, Cell):
     r"""Elman recurrence, exactly torch.nn.RNNCell::
 
         h' = act(W_ih x + b_ih + W_hh h + b_hh)        act = tanh or relu
@@ -48,19 +46,10 @@ class ElmanCell(Cell):
         bias = self.bias_ih + self.bias_hh if self.bias else None
         return F.linear(x, self.weight_ih, bias)
 
-    def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return self._advance(xp, state, w.t(), h_mask)
-
-    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
-        """``step`` for a layer's loop: ``weight_hh.t()`` taken once per sequence, not per step."""
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return partial(self._advance, w_t=w.t(), h_mask=h_mask)
-
-    def _advance(self, xp, state, w_t, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+    def _advance(self, xp, state, weights, h_mask) -> tuple[State, tuple[Tensor, ...]]:
         (h,) = state
         h_in = h if h_mask is None else h * h_mask
-        h_new = _ACTIVATIONS[self.nonlinearity](torch.addmm(xp, h_in, w_t))
+        h_new = _ACTIVATIONS[self.nonlinearity](torch.addmm(xp, h_in, weights))
         return (h_new,), (h_new,)
 
     def native_spec(self) -> NativeSpec | None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.cells.base import Cell, NativeSpec, State
+from rnnkit.cells.base import Cell, NativeSpec, PreparedRecurrence, State
 
 
 def _linear(x: Tensor, w_t: Tensor, b: Tensor | None) -> Tensor:
@@ -16,7 +14,7 @@ def _linear(x: Tensor, w_t: Tensor, b: Tensor | None) -> Tensor:
     return x.mm(w_t) if b is None else torch.addmm(b, x, w_t)
 
 
-class GRUCell(Cell):
+class GRUCell(PreparedRecurrence, Cell):
     r"""GRU step with torch.nn.GRU's gate order (r, z, n)::
 
         r = σ(W_ir x + b_ir + W_hr h + b_hr)
@@ -52,16 +50,7 @@ class GRUCell(Cell):
     def project(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight_ih, self.bias_ih)
 
-    def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return self._advance(xp, state, self._recurrent_weights(w), h_mask)
-
-    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
-        """``step`` for a layer's loop: recurrent weights cut and transposed once per sequence."""
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return partial(self._advance, recurrent=self._recurrent_weights(w), h_mask=h_mask)
-
-    def _recurrent_weights(self, w: Tensor) -> tuple[Tensor | None, ...]:
+    def _prepare(self, w: Tensor) -> tuple[Tensor | None, ...]:
         """``(w.t(), b_hh)``, or for reset_after=False ``(w_rz.t(), w_n.t(), b_rz, b_n)``."""
         if self.reset_after:
             return w.t(), self.bias_hh
@@ -69,19 +58,19 @@ class GRUCell(Cell):
         w_rz_t, w_n_t = w.t().split(2 * self.hidden_size, 1)
         return w_rz_t, w_n_t, b_rz, b_n
 
-    def _advance(self, xp, state, recurrent, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+    def _advance(self, xp, state, weights, h_mask) -> tuple[State, tuple[Tensor, ...]]:
         (h,) = state
         h_in = h if h_mask is None else h * h_mask
         # split/chunk: one autograd node per cut, where slices take one each and zero-fill
         # a full-width gradient in backward
         xp_rz, xp_n = xp.split(2 * self.hidden_size, 1)  # (B, 2H), (B, H)
         if self.reset_after:
-            w_t, b = recurrent
+            w_t, b = weights
             hh_rz, hh_n = _linear(h_in, w_t, b).split(2 * self.hidden_size, 1)
             r, z = (xp_rz + hh_rz).sigmoid().chunk(2, 1)
             n = torch.addcmul(xp_n, r, hh_n).tanh()
         else:
-            w_rz_t, w_n_t, b_rz, b_n = recurrent
+            w_rz_t, w_n_t, b_rz, b_n = weights
             r, z = (xp_rz + _linear(h_in, w_rz_t, b_rz)).sigmoid().chunk(2, 1)
             n = (xp_n + _linear(r * h_in, w_n_t, b_n)).tanh()
         h_new = torch.lerp(n, h, z)  # n + z (h - n) = (1 - z) n + z h

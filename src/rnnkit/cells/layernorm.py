@@ -6,16 +6,14 @@ gets every layer feature (directions, lengths, stacking, dropouts, trajectories)
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.cells.base import Cell, State
+from rnnkit.cells.base import Cell, PreparedRecurrence, State
 
 
-class LayerNormLSTMCell(Cell):
+class LayerNormLSTMCell(PreparedRecurrence, Cell):
     r"""LSTM with layer normalisation of both pre-activations and of the cell state::
 
         a = LN_ih(W_ih x) + LN_hh(W_hh h)                     (B, 4H), gates split as i, f, g, o
@@ -55,27 +53,18 @@ class LayerNormLSTMCell(Cell):
     def project(self, x: Tensor) -> Tensor:
         return self.ln_ih(F.linear(x, self.weight_ih))
 
-    def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return self._advance(xp, state, w.t(), h_mask)
-
-    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
-        """``step`` for a layer's loop: ``weight_hh.t()`` taken once per sequence, not per step."""
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return partial(self._advance, w_t=w.t(), h_mask=h_mask)
-
-    def _advance(self, xp, state, w_t, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+    def _advance(self, xp, state, weights, h_mask) -> tuple[State, tuple[Tensor, ...]]:
         h, c = state
         h_in = h if h_mask is None else h * h_mask
         # one chunk node instead of four slices (see LSTMCell)
-        i, f, g, o = (xp + self.ln_hh(h_in.mm(w_t))).chunk(4, 1)
+        i, f, g, o = (xp + self.ln_hh(h_in.mm(weights))).chunk(4, 1)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c_new = torch.addcmul(f * c, i, g)
         h_new = o * self.ln_c(c_new).tanh()
         return (h_new, c_new), (i, f, g, o)
 
 
-class LayerNormGRUCell(Cell):
+class LayerNormGRUCell(PreparedRecurrence, Cell):
     r"""GRU (reset after the recurrent matmul) with layer-normalised pre-activations::
 
         a = LN_ih(W_ih x)        b = LN_hh(W_hh h)              both (B, 3H), split r, z, n
@@ -104,21 +93,12 @@ class LayerNormGRUCell(Cell):
     def project(self, x: Tensor) -> Tensor:
         return self.ln_ih(F.linear(x, self.weight_ih))
 
-    def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return self._advance(xp, state, w.t(), h_mask)
-
-    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
-        """``step`` for a layer's loop: ``weight_hh.t()`` taken once per sequence, not per step."""
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return partial(self._advance, w_t=w.t(), h_mask=h_mask)
-
-    def _advance(self, xp, state, w_t, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+    def _advance(self, xp, state, weights, h_mask) -> tuple[State, tuple[Tensor, ...]]:
         (h,) = state
         H = self.hidden_size
         h_in = h if h_mask is None else h * h_mask
         xp_rz, xp_n = xp.split(2 * H, 1)
-        hh_rz, hh_n = self.ln_hh(h_in.mm(w_t)).split(2 * H, 1)
+        hh_rz, hh_n = self.ln_hh(h_in.mm(weights)).split(2 * H, 1)
         r, z = (xp_rz + hh_rz).sigmoid().chunk(2, 1)
         n = torch.addcmul(xp_n, r, hh_n).tanh()
         h_new = torch.lerp(n, h, z)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.cells.base import Cell, NativeSpec, State
+from rnnkit.cells.base import Cell, NativeSpec, PreparedRecurrence, State
 
 
-class LSTMCell(Cell):
+class LSTMCell(PreparedRecurrence, Cell):
     r"""LSTM step, exactly torch.nn.LSTM's equations and gate order (i, f, g, o)::
 
         i = σ(W_ii x + b_ii + W_hi h + b_hi)
@@ -77,21 +75,12 @@ class LSTMCell(Cell):
         bias = self.bias_ih + self.bias_hh if self.bias else None
         return F.linear(x, self.weight_ih, bias)
 
-    def step(self, xp, state, *, weight_hh=None, h_mask=None) -> tuple[State, tuple[Tensor, ...]]:
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return self._advance(xp, state, w.t(), h_mask)
-
-    def _sequence_step(self, weight_hh: Tensor | None = None, h_mask: Tensor | None = None):
-        """``step`` for a layer's loop: ``weight_hh.t()`` taken once per sequence, not per step."""
-        w = self.weight_hh if weight_hh is None else weight_hh
-        return partial(self._advance, w_t=w.t(), h_mask=h_mask)
-
-    def _advance(self, xp, state, w_t, h_mask) -> tuple[State, tuple[Tensor, ...]]:
+    def _advance(self, xp, state, weights, h_mask) -> tuple[State, tuple[Tensor, ...]]:
         h, c = state
         h_in = h if h_mask is None else h * h_mask
         # chunk is one autograd node whose backward is one cat; four slices would each
         # zero-fill a (B, 4H) gradient and add them up
-        i, f, g, o = torch.addmm(xp, h_in, w_t).chunk(4, 1)  # 4 x (B, H)
+        i, f, g, o = torch.addmm(xp, h_in, weights).chunk(4, 1)  # 4 x (B, H)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c_new = torch.addcmul(f * c, i, g)
         h_new = o * c_new.tanh()
