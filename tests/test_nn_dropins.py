@@ -32,15 +32,6 @@ MODULES = {
 BACKENDS = ("native", "reference")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds waiting, badly so on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def pair(kind, seed=0, **config):
     """torch.nn's module and the drop-in built from the same seed (so with equal weights)."""
     torch_class, our_class, options = MODULES[kind]

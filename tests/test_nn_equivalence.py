@@ -37,15 +37,6 @@ KINDS = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds waiting, badly so on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def seed(value: int) -> None:
     torch.random.default_generator.manual_seed(value)  # torch.manual_seed also seeds CUDA: slow
 

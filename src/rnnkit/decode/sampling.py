@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rnnkit.errors import ConfigError
+
 
 def filter_logits(logits: Tensor, top_k: int = 0, top_p: float = 1.0) -> Tensor:
     """Keep the ``top_k`` best tokens and the smallest set whose probability reaches ``top_p``.
@@ -26,6 +28,16 @@ def filter_logits(logits: Tensor, top_k: int = 0, top_p: float = 1.0) -> Tensor:
     return logits
 
 
+def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
+    """Raise a ConfigError naming the first out-of-range sampling option."""
+    if temperature < 0:
+        raise ConfigError(f"--temperature must be >= 0 (0 = greedy), got {temperature}")
+    if not 0.0 < top_p <= 1.0:
+        raise ConfigError(f"--top-p must be in (0, 1], got {top_p}")
+    if top_k < 0:
+        raise ConfigError(f"--top-k must be >= 0 (0 = off), got {top_k}")
+
+
 def sample_next(
     logits: Tensor,
     temperature: float = 1.0,
@@ -34,12 +46,7 @@ def sample_next(
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """One token per row of ``logits (B, V)``: argmax when ``temperature == 0``, else a sample."""
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    if not 0.0 < top_p <= 1.0:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-    if top_k < 0:
-        raise ValueError(f"top_k must be >= 0, got {top_k}")
+    check_sampling(temperature, top_k, top_p)
     if temperature == 0:
         return logits.argmax(-1)
     logits = filter_logits(logits.float() / temperature, top_k, top_p)

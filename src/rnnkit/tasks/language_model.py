@@ -19,7 +19,7 @@ from rnnkit.baselines.ngram import KneserNey
 from rnnkit.data.registry import resolve_text
 from rnnkit.data.streams import split_stream
 from rnnkit.data.vocab import Vocabulary
-from rnnkit.decode.sampling import sample_next
+from rnnkit.decode.sampling import check_sampling, sample_next
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.lm_model import LanguageModel, LMConfig, default_train_config
 from rnnkit.tasks.lm_task import LMTask, metrics_from_loss, stream_loss
@@ -285,12 +285,7 @@ def generate(
     """
     if length < 0:
         raise ConfigError(f"--length must be >= 0, got {length}")
-    if temperature < 0:
-        raise ConfigError(f"--temperature must be >= 0 (0 = greedy), got {temperature}")
-    if not 0 < top_p <= 1:
-        raise ConfigError(f"--top-p must be in (0, 1], got {top_p}")
-    if top_k < 0:
-        raise ConfigError(f"--top-k must be >= 0 (0 = off), got {top_k}")
+    check_sampling(temperature, top_k, top_p)
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     logits, state, previous = _prompt_state(lm, prompt)
 
