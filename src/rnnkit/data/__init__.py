@@ -15,6 +15,7 @@ from rnnkit.data.registry import (
     register,
     resolve_text,
 )
+from rnnkit.data.series import read_series  # also registers the named series datasets
 from rnnkit.data.streams import (
     DEFAULT_FRACTIONS,
     Segments,
@@ -54,6 +55,7 @@ __all__ = [
     "list_datasets",
     "make_tokenizer",
     "parse_fractions",
+    "read_series",
     "read_text_file",
     "register",
     "resolve_text",
