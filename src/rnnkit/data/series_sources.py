@@ -148,7 +148,7 @@ def statsmodels_csv(dataset: str, time_format: str, length: int) -> Callable[[Pa
 
 # ---------------------------------------------------------------- the registry entries
 
-_PM_LICENCE = "R datasets/forecast/fpp data (package MIT)"
+_PM_LICENCE = "R package data (package MIT)"  # R datasets, forecast, fpp
 _ENTRIES = [
     # name, description, package, member, convert, size, sha256
     ("airpassengers", "monthly airline passengers 1949-1960 (Box & Jenkins), 144 values",
@@ -196,6 +196,6 @@ for _name, _description, (_package, _version), _member, _convert, _size, _sha in
     register(DatasetInfo(
         name=_name, kind="series", description=_description, package=_package,
         version=_version, member=_member, convert=_convert, size=_size, sha256=_sha,
-        licence=_PM_LICENCE if _package == "pmdarima" else "public domain (package BSD-3)",
+        licence=_PM_LICENCE if _package == "pmdarima" else "public domain (package BSD)",
         extension=".csv",
     ))
