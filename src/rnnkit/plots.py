@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
 
@@ -34,6 +36,130 @@ def training_curves(
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def _steps(time, start: int, size: int):
+    """The x values: the timestamps when given, else integer steps start..start+size-1."""
+    return np.arange(start, start + size) if time is None else time
+
+
+def _draw_forecast(
+    ax,
+    history_time,
+    history,
+    forecast_time,
+    mean,
+    intervals,
+    actual=None,
+    baselines=None,
+    context: int | None = None,
+) -> None:
+    if (history_time is None) != (forecast_time is None):
+        raise ValueError("give both history_time and forecast_time, or neither (integer steps)")
+    history = np.asarray(history, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    horizon = mean.size
+    shown = max(4 * horizon, 48) if context is None else context
+    first = max(history.size - shown, 0)
+    hist_x = _steps(history_time, 0, history.size)
+    fc_x = _steps(forecast_time, history.size, horizon)
+    if len(hist_x) != history.size or len(fc_x) != horizon:
+        raise ValueError(
+            f"times ({len(hist_x)}, {len(fc_x)}) must match history ({history.size}) "
+            f"and forecast ({horizon}) lengths"
+        )
+    hist_x = hist_x[first:]
+    ax.plot(hist_x, history[first:], color="0.35", linewidth=1, label="history")
+    for level, alpha in sorted(((lv, 0.15 if lv >= 90 else 0.3) for lv in intervals), reverse=True):
+        lo, hi = intervals[level]
+        ax.fill_between(fc_x, lo, hi, color="C0", alpha=alpha, linewidth=0, label=f"{level}%")
+    ax.plot(fc_x, mean, color="C0", linewidth=1.6, label="forecast")
+    for i, (name, values) in enumerate((baselines or {}).items()):
+        ax.plot(fc_x, values, color=f"C{i + 1}", linestyle="--", linewidth=1.2, label=name)
+    if actual is not None:
+        ax.plot(
+            fc_x, actual, color="black", linewidth=1.2, marker=".", markersize=3, label="actual"
+        )
+    ax.axvline(hist_x[-1], color="0.5", linestyle=":", linewidth=1)
+    if history_time is not None:
+        locator = mdates.AutoDateLocator(maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(alpha=0.3)
+
+
+def forecast_plot(
+    path: Path,
+    history_time,
+    history,
+    forecast_time,
+    mean,
+    intervals: dict | None,
+    actual=None,
+    title: str = "",
+    baselines: dict | None = None,
+    context: int | None = None,
+) -> Path:
+    """One series: history, forecast, its 80/95% bands, the actuals (in a backtest), baselines.
+
+    ``history_time`` (T,) and ``forecast_time`` (h,) are timestamps or None (integer steps, the
+    forecast continuing at T); ``intervals`` {level: (lower (h,), upper (h,))}; ``baselines``
+    {name: mean (h,)} drawn dashed. Only the last ``context`` history points are drawn (default
+    max(4h, 48)) so the forecast stays readable; a dotted line marks the forecast origin.
+    """
+    fig, ax = plt.subplots(figsize=(9, 4), dpi=120)
+    _draw_forecast(
+        ax, history_time, history, forecast_time, mean, intervals or {}, actual, baselines, context
+    )
+    ax.set_xlabel("time" if history_time is not None else "step")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def forecast_gallery(path: Path, items: list[dict], title: str, columns: int = 3) -> Path:
+    """A grid of small forecast plots (e.g. the best and worst series), one legend for all.
+
+    Each item has the keyword arguments of :func:`forecast_plot` (without ``path``) plus
+    ``label``, the title of its panel (e.g. "H37  sMAPE 3.1").
+    """
+    if not items:
+        raise ValueError("forecast_gallery needs at least one item")
+    columns = min(columns, len(items))
+    rows = -(-len(items) // columns)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(4.2 * columns, 2.6 * rows + 0.6),
+        dpi=110,
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, item in zip(axes.flat, items):
+        _draw_forecast(
+            ax,
+            item.get("history_time"),
+            item["history"],
+            item.get("forecast_time"),
+            item["mean"],
+            item.get("intervals") or {},
+            item.get("actual"),
+            item.get("baselines"),
+            item.get("context"),
+        )
+        ax.set_title(item.get("label", item.get("title", "")), fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(items) :]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
+    fig.suptitle(title, fontsize=11)
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
