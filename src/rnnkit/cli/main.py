@@ -9,7 +9,7 @@ import sys
 from rnnkit.errors import RnnkitError
 
 # each module defines register(subparsers) that adds its group and sets `func` on its verbs
-GROUPS = ("rnnkit.cli.demo", "rnnkit.cli.data", "rnnkit.cli.lm")
+GROUPS = ("rnnkit.cli.demo", "rnnkit.cli.data", "rnnkit.cli.lm", "rnnkit.cli.forecast")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -99,10 +99,12 @@ class Batch:
     loc: Tensor  # (B, 1)
     scale: Tensor  # (B, 1)
     anchor: Tensor  # (B, lag): the last ``lag`` raw values before the origin
+    weight: Tensor | None = None  # (B, 1): loss weight of each window
 
 
 def make_batch(panel: Panel, series: np.ndarray, origins: np.ndarray, lookback: int,
-               horizon: int, lag: int, scaling: str, period: int = 1) -> Batch:
+               horizon: int, lag: int, scaling: str, period: int = 1,
+               weighting: str = "none") -> Batch:
     """Gather and transform windows ``(series[i], origins[i])``; reads nothing at or after
     ``origin + horizon`` and, for the inputs and the scale, nothing at or after ``origin``."""
     start = panel.offsets[series] + origins  # absolute index of each origin
@@ -117,6 +119,9 @@ def make_batch(panel: Panel, series: np.ndarray, origins: np.ndarray, lookback: 
     else:
         x, y = raw_past, raw_future
     loc, scale = window_statistics(x, scaling, period)
+    weight = None
+    if weighting == "owa":
+        weight = torch.from_numpy(owa_weight(raw_past[:, lag:], scale, period).astype(np.float32))
     x = (x - loc) / scale
     y = (y - loc) / scale
     known_idx = start[:, None] + np.arange(-lookback, horizon)
@@ -132,7 +137,26 @@ def make_batch(panel: Panel, series: np.ndarray, origins: np.ndarray, lookback: 
         anchor=torch.from_numpy(
             np.ascontiguousarray(raw_past[:, raw_past.shape[1] - lag:], dtype=np.float32)
         ),
+        weight=weight,
     )
+
+
+# sMAPE's and MASE's share of OWA per unit of absolute error: M4's Naive2 means on its
+# 100,000 series (sMAPE 14.208 %, MASE 2.044): sMAPE is 200 |e| / (|y| + |f|) ~ 100 |e| / |y|
+_OWA_SMAPE, _OWA_MASE = 100 / 14.208, 1 / 2.044
+
+
+def owa_weight(levels: np.ndarray, scale: np.ndarray, period: int) -> np.ndarray:
+    """(B, 1) weights that turn an absolute error in the scaled space into its approximate
+    share of OWA: ``scale * (c_s / mean|y| + c_m / mean|y_t - y_{t-m}|)``, normalised to mean 1
+    over the batch (so the learning rate means the same with and without weighting)."""
+    level = np.abs(levels).mean(axis=1, keepdims=True)
+    m = min(max(1, period), levels.shape[1] - 1)
+    seasonal = np.abs(levels[:, m:] - levels[:, :-m]).mean(axis=1, keepdims=True)
+    tiny = 1e-8 * np.maximum(level, 1e-12)
+    w = scale * (_OWA_SMAPE / np.maximum(level, tiny) + _OWA_MASE / np.maximum(seasonal, tiny))
+    w = np.minimum(w, 100 * np.median(w))  # a flat window must not own the batch
+    return w / max(w.mean(), 1e-12)
 
 
 def window_statistics(x: np.ndarray, scaling: str, period: int = 1

@@ -91,6 +91,20 @@ def evaluate_holdout(loaded: api.LoadedForecaster, histories: SeriesSet,
                                progress)
 
 
+def evaluate_validation(loaded: api.LoadedForecaster, data: SeriesSet, *, baselines=BASELINES,
+                        baseline_time: float | None = None, progress: Progress | None = None,
+                        ) -> tuple[SeriesSet, Evaluation]:
+    """Score a model trained with validation on the held-out last horizon of every series long
+    enough to have one (those series are returned with the evaluation)."""
+    H = loaded.config.horizon
+    need = api.minimum_length(loaded.config, validation=True)
+    kept = dataclasses.replace(data, series=[s for s in data.series if len(s.values) >= need])
+    cut = api.truncate(kept, [len(s.values) - H for s in kept.series])
+    actual = [s.values[-H:] for s in kept.series]
+    return kept, evaluate_holdout(loaded, cut, actual, baselines=baselines,
+                                  baseline_time=baseline_time, progress=progress)
+
+
 def _forecast_and_score(loaded, cuts: list[SeriesSet], groups: list[list[Window]], baselines,
                         baseline_time, progress) -> Evaluation:
     c = loaded.config
@@ -110,7 +124,7 @@ def _forecast_and_score(loaded, cuts: list[SeriesSet], groups: list[list[Window]
                                  progress=lambda d, t: report("baselines", d, t),
                                  time_limit=baseline_time)
             for name in names:
-                result = done.forecasts.get(name)
+                result = done.get(name)
                 if result is None:
                     skipped[name] = done.skipped.get(name, "skipped")
                     continue
@@ -184,7 +198,7 @@ def write_report(out: str | Path, data: SeriesSet, evaluation: Evaluation, extra
     _write_forecast_csv(out / "forecast.csv", data, evaluation, methods)
     _write_series_csv(out / "series_metrics.csv", data, evaluation, methods)
     if plots:
-        from rnnkit.tasks.forecast_plots import plot_evaluation
+        from rnnkit.tasks.forecast_report import plot_evaluation
 
         plot_evaluation(out, data, evaluation)
     return metrics

@@ -52,7 +52,8 @@ def _scale(raw: Tensor) -> Tensor:
 
 
 def loss(head: str, raw: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
-    """Mean training loss over the batch and horizon (``weight`` (B, H) masks steps out)."""
+    """Mean training loss over the batch and horizon, each window weighted by ``weight``
+    ((B, 1) or (B, H)) if given."""
     if head == "quantile":
         q = _quantiles(raw)
         levels = q.new_tensor(QUANTILES)
@@ -70,7 +71,7 @@ def loss(head: str, raw: Tensor, target: Tensor, weight: Tensor | None = None) -
         per = (target - raw[..., 0]) ** 2
     if weight is None:
         return per.mean()
-    return (per * weight).sum() / weight.sum().clamp_min(1.0)
+    return (per * weight).mean() / weight.expand_as(per).mean().clamp_min(1e-12)
 
 
 def shift(head: str, raw: Tensor, base: Tensor) -> Tensor:

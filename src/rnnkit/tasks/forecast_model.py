@@ -46,6 +46,7 @@ class ForecastConfig:
     difference: str = "none"
     skip: int = -1  # direct decoder: recent lookback values also fed to the head; -1: auto
     base: str = "none"  # direct decoder: "seasonal" adds the last season (seasonal naive)
+    weighting: str = "none"  # "owa": weight windows by their error's share of OWA
     teacher: float = 1.0  # recurrent decoder: probability of feeding the truth at the end
     batch: int = 64
     calendar: bool = True  # calendar features from the timestamps, when there are any
@@ -75,6 +76,12 @@ class ForecastConfig:
             raise ConfigError(f"--decoder must be direct or recurrent, got {self.decoder!r}")
         if self.skip > self.lookback:
             raise ConfigError(f"--skip ({self.skip}) cannot exceed --lookback ({self.lookback})")
+        if self.weighting not in ("none", "owa"):
+            raise ConfigError(f"--weighting must be none or owa, got {self.weighting!r}")
+        if self.base not in ("none", "seasonal"):
+            raise ConfigError(f"--base must be none or seasonal, got {self.base!r}")
+        if self.base == "seasonal" and self.period <= 1:
+            raise ConfigError("--base seasonal needs a seasonal period > 1 (--period)")
         if not 0.0 <= self.teacher <= 1.0:
             raise ConfigError(f"--teacher must be in [0, 1], got {self.teacher}")
         heads.check_head(self.head)

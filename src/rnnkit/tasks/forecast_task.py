@@ -108,7 +108,7 @@ class ForecastTask:
     def _batch(self, series: np.ndarray, origins: np.ndarray) -> Batch:
         c = self.config
         return make_batch(self.panel, series, origins, c.lookback, c.horizon, self.lag, c.scaling,
-                          c.period)
+                          c.period, c.weighting)
 
     def initial_carry(self):
         return None
@@ -119,7 +119,7 @@ class ForecastTask:
 
     def train_loss(self, batch: Batch, carry):
         raw = self.model(batch.inputs, batch.future, batch.target, teacher=self.teacher())
-        loss = heads.loss(self.config.head, raw, batch.target)
+        loss = heads.loss(self.config.head, raw, batch.target, batch.weight)
         return loss, None, int(batch.target.numel())
 
     def evaluate(self) -> dict[str, float]:
