@@ -29,8 +29,8 @@ from rnnkit.tasks.forecast_data import (  # noqa: F401 (difference_lag: part of 
     standardise_columns,
 )
 from rnnkit.tasks.forecast_model import (
-    Forecaster,
     ForecastConfig,
+    Forecaster,
     default_lookback,
     default_skip,
 )

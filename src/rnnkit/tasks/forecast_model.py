@@ -128,9 +128,8 @@ class Forecaster(nn.Module):
         self.drop = nn.Dropout(c.dropout)
         if c.decoder == "direct":
             width = c.hidden + c.horizon * c.num_known + max(0, c.skip)
-            self.mlp = nn.Sequential(
-                nn.Linear(width, c.hidden * 2), nn.ReLU(), nn.Linear(c.hidden * 2, c.horizon * self.P)
-            )
+            self.mlp = nn.Sequential(nn.Linear(width, c.hidden * 2), nn.ReLU(),
+                                     nn.Linear(c.hidden * 2, c.horizon * self.P))
         else:
             self.decoder = build_stack(c.cell, 1 + c.num_known, c.hidden, c.layers,
                                        dropout=c.dropout)

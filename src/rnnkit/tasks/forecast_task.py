@@ -16,7 +16,7 @@ from rnnkit.data.series import SeriesSet, calendar_features, future_index
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks import forecast_heads as heads
 from rnnkit.tasks.forecast_data import Batch, Panel, difference_lag, invert, make_batch
-from rnnkit.tasks.forecast_model import Forecaster, ForecastConfig
+from rnnkit.tasks.forecast_model import ForecastConfig, Forecaster
 
 
 def minimum_length(config: ForecastConfig, validation: bool = False) -> int:
