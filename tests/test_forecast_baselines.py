@@ -57,8 +57,20 @@ def test_seasonal_naive_forecast_and_intervals_by_hand() -> None:
     np.testing.assert_allclose(
         out.intervals[80][1] - out.mean, Z80 * 3 * np.array([1, 1, 1, math.sqrt(2)])
     )
-    # a history shorter than one season: the naive forecast
+    # a history of at most one season: the naive forecast (no seasonal residual to size it)
     np.testing.assert_allclose(fc.forecast_baseline("snaive", [1, 2], 3, 12).mean, [2, 2, 2])
+    short = fc.forecast_baseline("snaive", [1, 2, 4], 2, 3)
+    assert short.method == "snaive" and np.all(np.isfinite(short.intervals[95][1]))
+    np.testing.assert_allclose(short.mean, [4, 4])
+
+
+def test_two_point_history_gives_finite_forecasts_and_intervals() -> None:
+    for name in ("naive", "snaive", "drift", "naive2"):
+        out = fc.forecast_baseline(name, [3.0, 5.0], 3, 4)
+        assert np.all(np.isfinite(out.mean)) and not out.fallback
+        assert all(np.all(np.isfinite(b)) for pair in out.intervals.values() for b in pair)
+    # drift on 2 points: slope 2 and a zero residual, so a zero-width interval
+    np.testing.assert_allclose(fc.forecast_baseline("drift", [3.0, 5.0], 2, 1).mean, [7, 9])
 
 
 def test_autocorrelations_and_indices_match_statsmodels() -> None:

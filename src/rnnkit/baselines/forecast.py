@@ -3,7 +3,7 @@
 For a history x_1..x_n, horizon h, period m, and step j = 1..h:
 
     naive   f_j = x_n
-    snaive  f_j = x_{n - m + ((j-1) mod m) + 1}            (naive when n < m or m = 1)
+    snaive  f_j = x_{n - m + ((j-1) mod m) + 1}            (naive when n <= m or m = 1)
     drift   f_j = x_n + j * (x_n - x_1) / (n - 1)
     naive2  f_j = a_n * s_{n+j}, a = x / s                   (M4: see :mod:`.seasonal`)
     ets     exponential smoothing, statsmodels (see :mod:`.statistical`)
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.stats import norm
@@ -75,8 +75,9 @@ def _bands(mean: np.ndarray, sd: np.ndarray, levels: Sequence[int]) -> Intervals
 
 
 def _sigma(residuals: np.ndarray, params: int = 0) -> float:
-    dof = residuals.size - params
-    return math.sqrt(float(np.sum(residuals**2)) / dof) if dof > 0 else math.nan
+    # at least 1: drift on 2 points has one residual, exactly 0, and a zero-width interval
+    dof = max(residuals.size - params, 1)
+    return math.sqrt(float(np.sum(residuals**2)) / dof)
 
 
 def naive(x: np.ndarray, horizon: int, levels: Sequence[int] = (80, 95)) -> Forecast:
@@ -87,11 +88,11 @@ def naive(x: np.ndarray, horizon: int, levels: Sequence[int] = (80, 95)) -> Fore
 
 
 def snaive(x: np.ndarray, horizon: int, period: int, levels: Sequence[int] = (80, 95)) -> Forecast:
-    if period <= 1 or x.size < period:
-        return Forecast(**{**naive(x, horizon, levels).__dict__, "method": "snaive"})
+    if period <= 1 or x.size <= period:
+        return replace(naive(x, horizon, levels), method="snaive")
     steps = np.arange(horizon)
     mean = x[x.size - period + steps % period]
-    sigma = _sigma(x[period:] - x[:-period]) if x.size > period else math.nan
+    sigma = _sigma(x[period:] - x[:-period])
     sd = sigma * np.sqrt(steps // period + 1)
     return Forecast(mean, _bands(mean, sd, levels), "snaive")
 
@@ -153,7 +154,7 @@ def forecast_baseline(
         fc = Forecast(mean, intervals, name)
         if _finite(fc):
             return fc
-    except Exception:  # noqa: BLE001 - any failure of a statsmodels fit means "use the fallback"
+    except Exception:  # any failure of a fit, whatever its kind, means "use the fallback"
         pass
     fc = naive2(x, horizon, period, level)
     fc.fallback = True
