@@ -251,7 +251,10 @@ def test_forecast_plot_and_gallery_write_png_files(tmp_path) -> None:
         label="steps",
     )
     gallery = forecast_gallery(tmp_path / "grid.png", [item] * 4, "four")
-    for path in (png, gallery):
+    steps = forecast_plot(  # integer arrays as times (what a series without timestamps has)
+        tmp_path / "steps.png", np.arange(48), history, np.arange(48, 60), out.mean, out.intervals
+    )
+    for path in (png, gallery, steps):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     with pytest.raises(ValueError, match="must match"):
         forecast_plot(tmp_path / "bad.png", times[:40], history, times[48:], out.mean, {})

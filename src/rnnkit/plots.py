@@ -41,6 +41,11 @@ def training_curves(
     return Path(path)
 
 
+def _is_dates(time) -> bool:
+    """Whether ``time`` holds timestamps (a DatetimeIndex, tz-aware or not, or datetime64)."""
+    return str(getattr(time, "dtype", "")).startswith("datetime64")
+
+
 def _steps(time, start: int, size: int):
     """The x values: the timestamps when given, else integer steps start..start+size-1."""
     return np.arange(start, start + size) if time is None else time
@@ -84,7 +89,7 @@ def _draw_forecast(
             fc_x, actual, color="black", linewidth=1.2, marker=".", markersize=3, label="actual"
         )
     ax.axvline(hist_x[-1], color="0.5", linestyle=":", linewidth=1)
-    if history_time is not None:
+    if _is_dates(history_time):
         locator = mdates.AutoDateLocator(maxticks=7)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -114,7 +119,7 @@ def forecast_plot(
     _draw_forecast(
         ax, history_time, history, forecast_time, mean, intervals or {}, actual, baselines, context
     )
-    ax.set_xlabel("time" if history_time is not None else "step")
+    ax.set_xlabel("time" if _is_dates(history_time) else "step")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8, ncol=2)
     fig.tight_layout()
