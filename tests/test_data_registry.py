@@ -244,8 +244,9 @@ def test_sdist_sources_are_downloaded_as_source_archives(cache, downloads, monke
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(DataError, match="unknown dataset 'nope'; known datasets: alice, kjv, "
-                       "paradise-lost, shakespeare"):
+    with pytest.raises(DataError, match="unknown dataset 'nope'; known datasets: airpassengers, "
+                       "alice, ausbeer, co2, kjv, lynx, nile, paradise-lost, shakespeare, "
+                       "sunspots, sunspots-monthly, taylor, wineind, woolyrnq"):
         registry.fetch("nope")
 
 
@@ -255,7 +256,10 @@ def test_every_entry_is_described_and_pinned():
         assert info.size > 0 and len(info.sha256) == 64
     assert [d.name for d in registry.list_datasets("text")] == ["alice", "kjv", "paradise-lost",
                                                                 "shakespeare"]
-    assert registry.list_datasets("series") == []
+    assert [d.name for d in registry.list_datasets("series")] == [
+        "airpassengers", "ausbeer", "co2", "lynx", "nile", "sunspots", "sunspots-monthly",
+        "taylor", "wineind", "woolyrnq"]
+    assert all(d.extension == ".csv" for d in registry.list_datasets("series"))
 
 
 def test_cache_folder_precedence(monkeypatch, tmp_path):
@@ -309,7 +313,7 @@ def test_cli_list_json_and_get(cache, downloads, monkeypatch, capsys):
     assert out.startswith(str(cache / "kjv-test.txt")) and f"{info.size:,} bytes" in out
     assert main(["data", "list", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    cached = {row["name"]: row["cached"] for row in listing["datasets"]}
+    cached = {row["name"]: row["cached"] for row in listing["datasets"] if row["kind"] == "text"}
     assert cached == {"alice": False, "kjv": False, "kjv-test": True, "paradise-lost": False,
                       "shakespeare": False}
     assert main(["data", "get", info.name, "--json"]) == 0
@@ -323,5 +327,7 @@ def test_cli_unknown_name_exits_2_with_one_line(tmp_path):
                           env={**os.environ, "RNNKIT_DATA": str(tmp_path)})
     assert done.returncode == 2
     assert done.stderr.splitlines() == ["rnnkit: error: unknown dataset 'nope'; known datasets: "
-                                        "alice, kjv, paradise-lost, shakespeare"]
+                                        "airpassengers, alice, ausbeer, co2, kjv, lynx, nile, "
+                                        "paradise-lost, shakespeare, sunspots, sunspots-monthly, "
+                                        "taylor, wineind, woolyrnq"]
     assert done.stdout == ""

@@ -1,0 +1,107 @@
+"""``rnnkit forecast``: train / predict / backtest on a real series, and every user error as one
+line with exit code 2 (real subprocesses of the entry point, started together to share the
+torch import time)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnnkit.cli.main import main
+
+AIR = str(Path(__file__).parent / "fixtures" / "airpassengers.csv")
+SCRIPT = Path(sys.executable).parent / "rnnkit"
+RNNKIT = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "rnnkit.cli.main"]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+TINY = ["--hidden", "16", "--steps", "30", "--eval-every", "10"]
+
+
+def run_main(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+def test_train_predict_backtest(tmp_path):
+    model = tmp_path / "model"
+    code, out = run_main("forecast", "train", "--data", AIR, "--horizon", "12", "--out",
+                         str(model), "--baselines", "snaive,naive2,ets", *TINY, "--json")
+    assert code == 0
+    metrics = json.loads(out)
+    assert set(metrics["methods"]) == {"rnnkit", "snaive", "naive2", "ets"}
+    for row in metrics["methods"].values():
+        assert {"smape", "mase", "mae", "rmse", "owa"} <= set(row)
+    assert metrics["methods"]["naive2"]["owa"] == pytest.approx(1.0)
+    assert json.loads((model / "metrics.json").read_text())["methods"] == metrics["methods"]
+    assert (model / "forecast.csv").read_text().count("\n") == 1 + 12
+    assert list((model / "plots").glob("*.png"))
+
+    code, out = run_main("forecast", "predict", str(model), "--data", AIR, "--json")
+    assert code == 0
+    rows = json.loads(out)["forecast"]
+    assert [r["time"][:7] for r in rows[:2]] == ["1961-01", "1961-02"]
+    assert all(r["lo95"] <= r["lo80"] <= r["hi80"] <= r["hi95"] for r in rows)
+    assert (model / "prediction" / "forecast.csv").is_file()
+
+    code, out = run_main("forecast", "backtest", "--data", AIR, "--horizon", "6", "--windows",
+                         "2", "--out", str(tmp_path / "bt"), "--baselines", "naive,snaive",
+                         *TINY, "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["windows"] == 2 and report["series"] == 1
+    assert set(report["methods"]) == {"rnnkit", "naive", "snaive", "naive2"}
+
+
+def _write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
+    nonnum = _write(tmp_path, "nonnum.csv", "time,value\n2020-01-01,1\n2020-01-02,x\n")
+    gaps = _write(tmp_path, "gaps.csv", "time,value\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n")
+    dup = _write(tmp_path, "dup.csv", "time,value\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
+    out = str(tmp_path / "out")
+    cases = {
+        "missing file": (["--data", str(tmp_path / "none.csv"), "--horizon", "3"],
+                         ["no such file"]),
+        "missing column": (["--data", AIR, "--value-col", "sales", "--horizon", "3"],
+                           ["sales", "time, value"]),
+        "non-numeric": (["--data", nonnum, "--horizon", "3"], ["not numeric", "'x'"]),
+        "too short": (["--data", AIR, "--horizon", "12", "--lookback", "200"],
+                      ["144 values", "224"]),
+        "horizon 0": (["--data", AIR, "--horizon", "0"], ["--horizon", "positive"]),
+        "nan without fill": (["--data", gaps, "--horizon", "1"], ["missing", "--fill"]),
+        "unknown freq": (["--data", AIR, "--freq", "fortnightly", "--horizon", "3"],
+                         ["unknown frequency", "fortnightly"]),
+        "duplicated time": (["--data", dup, "--horizon", "1"], ["2020-01-01"]),
+        "bad fill": (["--data", gaps, "--fill", "magic", "--horizon", "1"], ["--fill"]),
+    }
+    running = {
+        name: subprocess.Popen(RNNKIT + ["forecast", "train", *args, "--out", out, "--steps",
+                                         "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=ENV)
+        for name, (args, _) in cases.items()
+    }
+    for name, process in running.items():
+        stdout, stderr = process.communicate(timeout=120)
+        lines = stderr.strip().splitlines()
+        assert process.returncode == 2, (name, stderr)
+        assert len(lines) == 1 and lines[0].startswith("rnnkit: error: "), (name, stderr)
+        for word in cases[name][1]:
+            assert word in lines[0], (name, word, lines[0])
+    assert not Path(out).exists()  # nothing written for a run that could not start
+    missing_model = subprocess.run(RNNKIT + ["forecast", "predict", str(tmp_path / "nomodel"),
+                                             "--data", AIR], capture_output=True, text=True,
+                                   env=ENV, timeout=120)
+    assert missing_model.returncode == 2
+    assert "rnnkit forecast train" in missing_model.stderr
