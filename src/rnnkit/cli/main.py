@@ -9,7 +9,14 @@ import sys
 from rnnkit.errors import RnnkitError
 
 # each module defines register(subparsers) that adds its group and sets `func` on its verbs
-GROUPS = ("rnnkit.cli.demo", "rnnkit.cli.data", "rnnkit.cli.lm", "rnnkit.cli.forecast")
+GROUPS = (
+    "rnnkit.cli.demo",
+    "rnnkit.cli.data",
+    "rnnkit.cli.lm",
+    "rnnkit.cli.forecast",
+    "rnnkit.cli.classify",
+    "rnnkit.cli.tag",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
