@@ -42,10 +42,16 @@ def run_list(args) -> int:
     if args.json:
         print(json.dumps({"cache": str(registry.cache_dir()), "datasets": rows}, indent=2))
         return 0
-    print(f"{'name':<14} {'kind':<6} {'size':>9}  {'cached':<6}  {'licence':<28} description")
+    width = max([4] + [len(row["name"]) for row in rows])
+    licence = max([7] + [len(row["licence"]) for row in rows])
+    print(f"{'name':<{width}} {'kind':<8} {'size':>9}  {'cached':<6}  {'licence':<{licence}} "
+          "description")
     for row in rows:
-        print(f"{row['name']:<14} {row['kind']:<6} {_megabytes(row['bytes']):>9}  "
-              f"{'yes' if row['cached'] else 'no':<6}  {row['licence']:<28} {row['description']}")
+        print(f"{row['name']:<{width}} {row['kind']:<8} {_megabytes(row['bytes']):>9}  "
+              f"{'yes' if row['cached'] else 'no':<6}  {row['licence']:<{licence}} "
+              f"{row['description']}")
+    print("\nm4-hourly (the 414 M4 Hourly series, for rnnkit forecast) is on no package index: "
+          "it is read from\n$RNNKIT_M4 or ../shared/data/m4 (Hourly-train.csv, Hourly-test.csv)")
     print(f"\ncache: {registry.cache_dir()}  (set RNNKIT_DATA to move it)")
     return 0
 
