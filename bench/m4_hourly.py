@@ -20,10 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from rnnkit.baselines.forecast import Forecast
 from rnnkit.data.series import load_m4, m4_hourly_paths
 from rnnkit.tasks import forecast as api
 from rnnkit.tasks import forecast_eval as ev
@@ -63,13 +61,8 @@ def main() -> None:
     names = [n for n in args.baselines.split(",") if n]
     evaluation = ev.evaluate_holdout(members[0], train_set, tests, baselines=names)
     if len(members) > 1:
-        forecasts = [api.forecast(m, train_set) for m in members]
-        for j, w in enumerate(evaluation.windows):
-            stack = lambda get: np.median(np.stack([get(f[j]) for f in forecasts]), axis=0)  # noqa: E731
-            w.forecasts["rnnkit"] = Forecast(
-                mean=stack(lambda f: f.mean),
-                intervals={lv: (stack(lambda f, lv=lv: f.intervals[lv][0]),
-                                stack(lambda f, lv=lv: f.intervals[lv][1])) for lv in (80, 95)})
+        for w, fc in zip(evaluation.windows, api.ensemble_forecast(members, train_set)):
+            w.forecasts["rnnkit"] = fc
         histories = [s.values for s in train_set.series]
         evaluation.summary = ev.score_windows(evaluation.windows, histories, 24)
     ev.write_report(out, train_set, evaluation, {"task": "m4-hourly-bench",

@@ -67,7 +67,8 @@ def main() -> None:
     print(f"\nMASE (sMAPE) over {args.windows} rolling origins, {budget:.0f} s of training per "
           f"dataset, {args.threads} threads")
     head = f"{'dataset':<17}{'T':>6}{'m':>4}{'H':>4}"
-    print(head + "".join(f"{m:>17}" for m in ["rnnkit"] + BASELINES) + "   rnnkit/snaive rnnkit/ets")
+    methods = "".join(f"{m:>17}" for m in ["rnnkit"] + BASELINES)
+    print(head + methods + "   rnnkit/snaive rnnkit/ets")
     for name, T, m, H, s, _ in rows:
         cells = "".join(f"{s[k]['mase']:>8.3f} ({s[k]['smape']:>5.1f})" if k in s else f"{'-':>17}"
                         for k in ["rnnkit"] + BASELINES)

@@ -201,3 +201,23 @@ def forecast(loaded: LoadedForecaster, data: SeriesSet,
             results.append(Forecast(mean=mean[i], intervals={
                 level: (lo[i], hi[i]) for level, (lo, hi) in bands.items()}))
     return results
+
+
+def ensemble_forecast(members: list[LoadedForecaster], data: SeriesSet,
+                      future_known: list[np.ndarray] | None = None) -> list[Forecast]:
+    """The median, step by step, of several models' forecasts (and of their interval bounds):
+    the way N-BEATS and the M4 winners combined models trained with different seeds and
+    lookbacks. The members must share the horizon."""
+    if len({m.config.horizon for m in members}) != 1:
+        raise ConfigError("ensemble members must have the same horizon")
+    runs = [forecast(m, data, future_known) for m in members]
+    out = []
+    for per_series in zip(*runs):
+        def median(get, per_series=per_series):
+            return np.median(np.stack([get(f) for f in per_series]), axis=0)
+
+        levels = set.intersection(*(set(f.intervals) for f in per_series))
+        out.append(Forecast(mean=median(lambda f: f.mean), intervals={
+            lv: (median(lambda f, lv=lv: f.intervals[lv][0]),
+                 median(lambda f, lv=lv: f.intervals[lv][1])) for lv in sorted(levels)}))
+    return out
