@@ -6,6 +6,7 @@
 - :mod:`~rnnkit.data.streams`: ``split_stream``, ``batchify``, ``Segments`` (truncated BPTT)
 """
 
+from rnnkit.data.labelled import read_labelled  # noqa: F401 (also registers "sentiment")
 from rnnkit.data.registry import (
     DatasetInfo,
     cache_dir,
