@@ -1,0 +1,146 @@
+"""``rnnkit tag``: train / evaluate / predict on tagged files and on a built task, and every user
+error as one line with exit code 2 (real subprocesses of the entry point, started together to
+share the torch import time)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from rnnkit.cli.main import main
+from rnnkit.data.tagging import build_punct, write_conll, write_jsonl
+
+ALICE = str(Path(__file__).parent / "fixtures" / "alice_head.txt")
+SCRIPT = Path(sys.executable).parent / "rnnkit"
+RNNKIT = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "rnnkit.cli.main"]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+TINY = ["--hidden", "16", "--embedding", "8", "--steps", "20", "--eval-every", "10"]
+
+
+def run_main(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    old_stdin = sys.stdin
+    try:
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(list(args))
+    finally:
+        sys.stdin = old_stdin
+    return code, out.getvalue()
+
+
+def test_train_evaluate_predict_on_a_conll_file(tmp_path):
+    data = build_punct(Path(ALICE).read_text())  # real tags, saved as a tagged file
+    conll = write_conll(data, tmp_path / "alice.conll")
+    model = tmp_path / "model"
+    code, out = run_main("tag", "train", "--data", str(conll), "--out", str(model), *TINY,
+                         "--json")
+    assert code == 0
+    metrics = json.loads(out)
+    assert metrics["tagging"] == "conll" and metrics["bidirectional"] is True
+    assert set(metrics["rnnkit"]) == set(metrics["baseline"]) == {"valid", "test"}
+    assert "punctuation" not in metrics["rnnkit"]["valid"]  # a plain CoNLL task
+    assert json.loads((model / "metrics.json").read_text())["rnnkit"] == metrics["rnnkit"]
+
+    jsonl = write_jsonl(data, tmp_path / "alice.jsonl")
+    code, out = run_main("tag", "evaluate", str(model), "--data", str(jsonl), "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["tokens"] == data.num_tokens and set(result) >= {"rnnkit", "baseline"}
+
+    code, out = run_main("tag", "predict", str(model), "-", "--json",
+                         stdin="alice was beginning\nto get very tired\n")
+    assert code == 0
+    rows = json.loads(out)["sequences"]
+    assert [r["tokens"] for r in rows] == [["alice", "was", "beginning"],
+                                          ["to", "get", "very", "tired"]]
+    assert all(tag in metrics["tags"] for r in rows for tag in r["tags"])
+
+
+def test_punct_unidirectional_and_restored_text(tmp_path):
+    model = tmp_path / "punct"
+    code, out = run_main("tag", "train", "--data", ALICE, "--task", "punct", "--out",
+                         str(model), "--no-bidirectional", *TINY)
+    assert code == 0
+    assert "forward-only" in out and "majority tag" in out and "punct_f1" in out
+    code, out = run_main("tag", "predict", str(model), "--text", "Alice was, beginning!")
+    assert code == 0
+    assert out.splitlines()[0].startswith("alice/")  # tokens lower-cased, marks removed
+    restored = out.split("restored:\n")[1].strip()
+    assert re.sub(r"[^a-z ]", "", restored.lower()).split() == ["alice", "was", "beginning"]
+
+
+def _write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_file_errors_are_one_line_with_exit_code_2_in_a_subprocess(tmp_path):
+    short = _write(tmp_path, "short.conll", "Alice\tB\nwas\tI\n\nthe\n")
+    mismatch = _write(tmp_path, "bad.jsonl", '{"tokens": ["a", "b"], "tags": ["X", "Y"]}\n'
+                                             '{"tokens": ["a", "b"], "tags": ["X"]}\n')
+    empty = _write(tmp_path, "empty.conll", "")
+    out = str(tmp_path / "out")
+    cases = {
+        "missing tag column": (short, ["line 4", "1 column", "--tag-col"]),
+        "mismatched lengths": (mismatch, ["line 2", "2 tokens but 1 tags"]),
+        "empty file": (empty, ["is empty"]),
+    }
+    running = {
+        name: subprocess.Popen(RNNKIT + ["tag", "train", "--data", path, "--out", out,
+                                         "--steps", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        for name, (path, _) in cases.items()
+    }
+    for name, process in running.items():
+        stdout, stderr = process.communicate(timeout=120)
+        lines = stderr.strip().splitlines()
+        assert process.returncode == 2, (name, stderr)
+        assert len(lines) == 1 and lines[0].startswith("rnnkit: error: "), (name, stderr)
+        for word in cases[name][1]:
+            assert word in lines[0], (name, word, lines[0])
+    assert not Path(out).exists()  # nothing written for a run that could not start
+
+
+def run_error(*args: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, err.getvalue()
+
+
+def test_other_user_errors_are_one_line_with_exit_code_2(tmp_path):
+    """The same path as the subprocesses above (main prints the error), in-process to save
+    the interpreter start-ups."""
+    short = _write(tmp_path, "short.conll", "Alice\tB\nwas\tI\n\nthe\tB\n")
+    single = _write(tmp_path, "single.conll", "a\tO\nb\tO\n\nc\tO\n\n" * 10)
+    out = str(tmp_path / "out")
+    cases = {
+        "single tag": (["train", "--data", single], ["single tag ('O')"]),
+        "missing file": (["train", "--data", str(tmp_path / "none.conll")], ["no such file"]),
+        "unknown corpus": (["train", "--data", "alicia", "--task", "segment"], ["alicia"]),
+        "built task on tagged data": (["train", "--data", short, "--task", "punct"],
+                                      ["--task conll"]),
+        "bad cell": (["train", "--data", ALICE, "--cell", "transformer"], ["--cell"]),
+        "test without valid": (["train", "--data", short, "--test", short], ["--valid"]),
+    }
+    for name, (args, words) in cases.items():
+        code, err = run_error("tag", *args, "--out", out, "--steps", "1")
+        lines = err.strip().splitlines()
+        assert code == 2, (name, err)
+        assert len(lines) == 1 and lines[0].startswith("rnnkit: error: "), (name, err)
+        for word in words:
+            assert word in lines[0], (name, word, lines[0])
+    assert not Path(out).exists()
+    code, err = run_error("tag", "predict", str(tmp_path / "nomodel"), "--text", "a b")
+    assert code == 2 and "rnnkit tag train" in err
+    code, err = run_error("tag", "predict", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1
