@@ -70,7 +70,9 @@ def register(groups) -> None:
 
     ev = verbs.add_parser("evaluate", help="score a tagger and the baseline on data")
     ev.add_argument("model", type=Path, help="a directory written by rnnkit tag train")
-    ev.add_argument("--data", required=True, help="tagged file, or text/corpus for punct|segment")
+    ev.add_argument("--data", required=True,
+                    help="a tagged file, or for punct|segment models a text file or corpus "
+                         "(all of it is scored: give text the model was not trained on)")
     _read_options(ev)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=run_evaluate)
@@ -137,6 +139,9 @@ def run_train(args) -> int:
           f" {metrics['tagging']} on {metrics['data']}: {sizes['train']['tokens']:,} training "
           f"tokens, {len(metrics['tags'])} tags; {kind} {metrics['cell']} "
           f"{metrics['layers']}x{metrics['hidden']}, {metrics['parameters']:,} parameters")
+    notes = {k: v for k, v in metrics["notes"].items() if v and k not in ("words", "characters")}
+    if notes:
+        print("data: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in notes.items()))
     rows = []
     for part in SPLITS:
         if part in metrics["rnnkit"]:
@@ -162,6 +167,9 @@ def run_evaluate(args) -> int:
           f"{100 * result['unknown_rate']:.1f}% unknown to the model")
     _print_scores(loaded.config.task, [("rnnkit", result["rnnkit"]),
                                        ("majority tag", result["baseline"])])
+    if result["rnnkit"]["unseen_tags"]:
+        print("tags the model never saw (always wrong): "
+              + ", ".join(result["rnnkit"]["unseen_tags"]))
     print(f"per-tag scores: {args.model}/evaluation.json")
     return 0
 

@@ -65,11 +65,11 @@ class LoadedTagger:
 
 
 def choose_task(data: Source, task: str | None) -> str:
-    """``task`` if given, else ``conll`` for tagged data (by file suffix), else ``punct``."""
-    tagged = isinstance(data, TagData) or is_tagged_file(data)
+    """``task`` if given, else ``conll`` for tagged data (TagData, or a file by its suffix),
+    else ``punct``. TagData may hold any task's tags (``build_punct``'s, say)."""
     if task is None:
-        return "conll" if tagged else "punct"
-    if task in ("punct", "segment") and tagged:
+        return "conll" if isinstance(data, TagData) or is_tagged_file(data) else "punct"
+    if task in ("punct", "segment") and not isinstance(data, TagData) and is_tagged_file(data):
         raise ConfigError(f"--task {task} builds its tags from plain text, but {data} is "
                           "already tagged; use --task conll (or give a text file)")
     return task

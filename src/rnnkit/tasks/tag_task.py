@@ -162,12 +162,14 @@ def tag_metrics(task: str, truth: list[list[str]], predicted: list[list[str]],
     lower-case) for ``punct`` and word-level ``words`` scores for ``segment``. Tags of the
     truth the model never saw are added to the names (their recall is 0)."""
     names = list(names)
-    names += sorted({t for tags in truth for t in tags} - set(names))
+    unseen = sorted({t for tags in truth for t in tags} - set(names))
+    names += unseen
     index = {name: i for i, name in enumerate(names)}
     flat_truth = np.array([index[t] for tags in truth for t in tags], dtype=np.int64)
     flat_pred = np.array([index[t] for tags in predicted for t in tags], dtype=np.int64)
     report = label_report(flat_truth, flat_pred, names,
                           ignore=absent(flat_truth, flat_pred, len(names)))
+    report["unseen_tags"] = unseen
     if task == "punct":
         gold = [t for tags in truth for t in tags]
         made = [t for tags in predicted for t in tags]
