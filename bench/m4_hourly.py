@@ -22,10 +22,12 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.cli.forecast import SeriesBar
 from rnnkit.data.series import load_m4, m4_hourly_paths
 from rnnkit.tasks import forecast as api
 from rnnkit.tasks import forecast_eval as ev
 from rnnkit.tasks.forecast_model import ForecastConfig
+from rnnkit.train.progress import ProgressBar
 
 PUBLISHED = {"naive2": 1.000, "ets": 0.852, "snaive": 0.628, "arima": 0.581, "n-beats": 0.442}
 
@@ -56,10 +58,12 @@ def main() -> None:
         config = ForecastConfig(horizon=48, lookback=lookback, hidden=args.hidden,
                                 scaling="standard", base="seasonal", weighting="owa")
         train = api.default_train_config(time=budget, seed=k, eval_every=500)
-        members.append(api.fit(train_set, out / f"model{k}", config, train))
+        bar = ProgressBar(None, budget)
+        members.append(api.fit(train_set, out / f"model{k}", config, train, callback=bar))
     train_seconds = time.perf_counter() - started
     names = [n for n in args.baselines.split(",") if n]
-    evaluation = ev.evaluate_holdout(members[0], train_set, tests, baselines=names)
+    evaluation = ev.evaluate_holdout(members[0], train_set, tests, baselines=names,
+                                     progress=SeriesBar())
     if len(members) > 1:
         for w, fc in zip(evaluation.windows, api.ensemble_forecast(members, train_set)):
             w.forecasts["rnnkit"] = fc
