@@ -158,3 +158,53 @@ def test_backtest_never_sees_past_its_origin(air, tmp_path):
                                               b.forecasts["rnnkit"].intervals[level][1])
     assert clean.summary["rnnkit"]["smape"] > 0
     assert "owa" in clean.summary["snaive"]
+
+
+def _long_file_with_covariates(path: Path, air) -> None:
+    """Two series (the first and last six years of Air Passengers) in long form, with a known
+    covariate (1 in December) and a past one (the value a year before, 0 when unknown)."""
+    s = air.series[0]
+    rows = ["store,date,sales,december,last_year"]
+    for name, part in (("a", slice(0, 72)), ("b", slice(72, 144))):
+        values, times = s.values[part], s.time[part]
+        for k, (t, v) in enumerate(zip(times, values)):
+            last = values[k - 12] if k >= 12 else 0.0
+            rows.append(f"{name},{t.date()},{v},{int(t.month == 12)},{last}")
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_known_and_past_covariates_train_and_need_their_future(air, tmp_path):
+    from rnnkit.cli.main import main
+    from rnnkit.errors import ConfigError, DataError
+    from rnnkit.tasks import forecast_report
+
+    data_path = tmp_path / "stores.csv"
+    _long_file_with_covariates(data_path, air)
+    data = read_series(data_path, id_col="store", known=["december"], past=["last_year"])
+    assert [s.id for s in data.series] == ["a", "b"] and data.period == 12
+    config = ForecastConfig(horizon=6, hidden=16, lookback=24)
+    loaded = api.fit(data, tmp_path / "m", config, api.default_train_config(steps=20, time=None))
+    c = loaded.config
+    assert c.known_names == ["december"] and c.past_names == ["last_year"]
+    assert len(c.calendar_names) > 0 and c.num_inputs == 1 + len(c.calendar_names) + 1 + 1
+    with pytest.raises(ConfigError, match="december"):
+        api.forecast(loaded, data)
+    future = [np.array([[0.0], [0.0], [0.0], [0.0], [0.0], [1.0]])] * 2
+    out = api.forecast(loaded, data, future)
+    assert len(out) == 2 and out[0].mean.shape == (6,)
+    other = api.forecast(loaded, data, [f * 0 for f in future])
+    assert not np.allclose(out[0].mean, other[0].mean)  # the known future is read
+    # the CLI reads the future from a file (time, id and the known columns)
+    future_path = tmp_path / "future.csv"
+    args = ["forecast", "predict", str(tmp_path / "m"), "--data", str(data_path), "--id-col",
+            "store", "--known", "december", "--past", "last_year", "--future", str(future_path)]
+    rows = ["store,date,december"] + [f"b,1961-{m:02d}-01,0" for m in range(1, 7)]
+    rows += [f"a,1955-{m:02d}-01,0" for m in range(7, 13)]  # a ends in 1954-12, not 1955-06
+    future_path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="must start at 1955-01-01"):
+        forecast_report.read_future(str(future_path), data, loaded, id_col="store")
+    assert main(args) == 2
+    rows = ["store,date,december"] + [f"b,1961-{m:02d}-01,0" for m in range(1, 7)]
+    rows += [f"a,1955-{m:02d}-01,0" for m in range(1, 7)]
+    future_path.write_text("\n".join(rows) + "\n")
+    assert main(args + ["--json"]) == 0

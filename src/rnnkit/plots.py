@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -122,8 +123,11 @@ def forecast_plot(
     ax.set_xlabel("time" if _is_dates(history_time) else "step")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path)
+    with warnings.catch_warnings():
+        # AutoDateLocator warns when no tick interval fits maxticks; it then picks one itself
+        warnings.filterwarnings("ignore", "AutoDateLocator was unable", UserWarning)
+        fig.tight_layout()
+        fig.savefig(path)
     plt.close(fig)
     return Path(path)
 
@@ -165,6 +169,30 @@ def forecast_gallery(path: Path, items: list[dict], title: str, columns: int = 3
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     fig.suptitle(title, fontsize=11)
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def confusion_matrix(path: Path, matrix, labels: list[str], title: str) -> Path:
+    """A confusion matrix (rows = true class, columns = predicted), each cell showing its count
+    and its share of the row (the recall of the row's class on the diagonal)."""
+    counts = np.asarray(matrix, dtype=float)
+    rows = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    size = 1.6 + 0.7 * len(labels)
+    fig, ax = plt.subplots(figsize=(size + 1.2, size), dpi=120)
+    image = ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, f"{counts[i, j]:.0f}\n{rows[i, j]:.0%}", ha="center", va="center",
+                    fontsize=8, color="white" if rows[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the row")
+    fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return Path(path)

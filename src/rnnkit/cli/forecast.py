@@ -227,7 +227,9 @@ def run_predict(args) -> int:
 
     loaded = api.load(args.model)
     data = read_data(args)
-    future = forecast_report.read_future(args.future, data, loaded) if args.future else None
+    future = None
+    if args.future:
+        future = forecast_report.read_future(args.future, data, loaded, args.id_col, args.time_col)
     forecasts = api.forecast(loaded, data, future)
     out = args.out or (args.model / "prediction")
     rows = forecast_report.write_predictions(out, data, loaded, forecasts)

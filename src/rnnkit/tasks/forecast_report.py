@@ -71,7 +71,8 @@ def plot_evaluation(out: Path, data: SeriesSet, evaluation) -> list[Path]:
     return written
 
 
-def read_future(path: str, data: SeriesSet, loaded) -> list[np.ndarray]:
+def read_future(path: str, data: SeriesSet, loaded, id_col: str | None = None,
+                time_col: str | None = None) -> list[np.ndarray]:
     """The known covariates' future values from a CSV (read like the history: same columns,
     ``horizon`` rows per series after each series' end)."""
     from rnnkit.data.series import read_series
@@ -80,7 +81,7 @@ def read_future(path: str, data: SeriesSet, loaded) -> list[np.ndarray]:
     if not names:
         raise DataError("this model reads no known covariates; drop --future")
     future = read_series(path, value_cols=[names[0]], known=names[1:], fill=None,
-                         freq=data.freq, period=data.period)
+                         freq=data.freq, period=data.period, id_col=id_col, time_col=time_col)
     by_id = {s.id: s for s in future.series}
     H = loaded.config.horizon
     out = []
@@ -89,6 +90,11 @@ def read_future(path: str, data: SeriesSet, loaded) -> list[np.ndarray]:
         if f is None or len(f.values) < H:
             raise DataError(f"{path} must give {H} future rows of {', '.join(names)} for "
                             f"series {s.id}")
+        if s.time is not None and f.time is not None:
+            expected = future_index(s.time, data.freq, 1)[0]
+            if f.time[0] != expected:
+                raise DataError(f"{path}: the future of series {s.id} must start at {expected}"
+                                f" (the step after its last value), not at {f.time[0]}")
         out.append(np.column_stack([f.values[:H], f.known[:H]]))
     return out
 
