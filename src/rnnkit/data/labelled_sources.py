@@ -107,7 +107,7 @@ register(DatasetInfo(
     description="23,703 sentences rated -4..+4: movie & Amazon reviews, tweets, NYT editorials",
     package="vaderSentiment", version="3.3.2", sdist=True,
     member="additional_resources/hutto_ICWSM_2014.tar.gz: *_GroundTruth.txt",
-    licence="package MIT; cite Hutto & Gilbert, ICWSM 2014", size=3_157_402,
+    licence="package MIT; cite Hutto & Gilbert 2014", size=3_157_402,
     sha256="70269dd20060225462c0c1b356f3f0a60dabb44519f20c4ea0f207bbc34e0f42",
     convert=vader_ground_truth, extension=".tsv",
 ))
