@@ -93,7 +93,7 @@ def test_train_reports_skipped_rows_then_predicts_and_evaluates(tmp_path):
 def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
     model = tmp_path / "model"
     assert run_main("classify", "train", "--data", str(SAMPLE), "--out", str(model), *TINY,
-                    "--no-baseline")[0] == 0
+                    "--pooling", "max", "--no-baseline")[0] == 0
     empty = _write(tmp_path, "empty.csv", "")
     header = _write(tmp_path, "header.csv", "text,label\n")
     single = _write(tmp_path, "single.csv", "text,label\ngood,pos\nfine,pos\n")

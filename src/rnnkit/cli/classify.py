@@ -54,8 +54,10 @@ def register(groups) -> None:
     m.add_argument("--layers", type=positive_int, default=c.layers)
     m.add_argument("--hidden", type=positive_int, default=c.hidden, help="per direction")
     m.add_argument("--embedding", type=positive_int, default=c.embedding)
+    m.add_argument("--speller", default=c.speller,
+                   help="level both: ngrams (mean of char 2-5-gram embeddings) or rnn")
     m.add_argument("--char-hidden", type=positive_int, default=c.char_hidden,
-                   help="level both: the speller's size per direction")
+                   help="level both: half the size of a spelling vector")
     m.add_argument("--pooling", default=c.pooling, help="last, mean, max or attention")
     m.add_argument("--no-bidirectional", action="store_true", help="read forwards only")
     m.add_argument("--dropout", type=float, default=c.dropout)
@@ -108,7 +110,8 @@ def _configs(args):
 
     model = ClassifyConfig(
         level=args.level, cell=args.cell, layers=args.layers, hidden=args.hidden,
-        embedding=args.embedding, char_hidden=args.char_hidden, pooling=args.pooling,
+        embedding=args.embedding, char_hidden=args.char_hidden, speller=args.speller,
+        pooling=args.pooling,
         bidirectional=not args.no_bidirectional, dropout=args.dropout,
         word_dropout=args.word_dropout, class_weights=args.class_weights, select=args.select,
         lower=not args.no_lower, min_count=args.min_count, max_vocab=args.max_vocab,

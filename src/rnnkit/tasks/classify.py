@@ -33,9 +33,9 @@ PARTS = ("all", "train", "valid", "test")
 
 
 def default_train_config(**overrides) -> TrainConfig:
-    """Classification defaults: AdamW 2e-3, weight decay 0.01, cosine decay, 3 minutes,
-    validation every 100 steps (the best validation loss keeps its weights)."""
-    options = {"time": 180.0, "lr": 2e-3, "weight_decay": 0.01, "eval_every": 100,
+    """Classification defaults (tuned on sentiment's validation split): AdamW 4e-3, weight
+    decay 0.05, cosine decay, 3 minutes, validation every 200 steps."""
+    options = {"time": 180.0, "lr": 4e-3, "weight_decay": 0.05, "eval_every": 200,
                "warmup": 50, "checkpoint_every": 1000, **overrides}
     return TrainConfig(**options)
 
@@ -114,7 +114,8 @@ def _scores(loaded: LoadedClassifier, data: LabelledSet) -> tuple[dict, np.ndarr
     return label_report(data.labels, predicted.argmax(1), loaded.config.names), predicted
 
 
-def _by_origin(data: LabelledSet, predicted: np.ndarray) -> dict[str, float]:
+def accuracy_by_origin(data: LabelledSet, predicted: np.ndarray) -> dict[str, float]:
+    """Accuracy of ``predicted`` class ids within each sub-corpus of ``data`` (if known)."""
     if data.origin is None:
         return {}
     right = Counter(o for o, ok in zip(data.origin, predicted == data.labels) if ok)
@@ -166,7 +167,7 @@ def fit(data: LabelledSet | str, out: str | Path, config: ClassifyConfig | None 
     for name, part in splits.items():
         rnnkit[name], predicted = _scores(loaded, part)
         if part.origin is not None:
-            rnnkit[f"{name}_by_origin"] = _by_origin(part, predicted.argmax(1))
+            rnnkit[f"{name}_by_origin"] = accuracy_by_origin(part, predicted.argmax(1))
     rnnkit["seconds"] = round(state.elapsed + time.perf_counter() - scored, 1)
     metrics = {"task": "classify", "data": summary, "split": saved["split"], "rnnkit": rnnkit}
     if baseline:
@@ -177,7 +178,8 @@ def fit(data: LabelledSet | str, out: str | Path, config: ClassifyConfig | None 
         fitted = report.pop("model")
         for name, part in splits.items():
             if part.origin is not None:
-                report[f"{name}_by_origin"] = _by_origin(part, fitted.predict_proba(part).argmax(1))
+                predicted = fitted.predict_proba(part).argmax(1)
+                report[f"{name}_by_origin"] = accuracy_by_origin(part, predicted)
         metrics["baseline"] = report
     shown = "test" if "test" in splits else "valid"
     from rnnkit import plots
@@ -206,7 +208,7 @@ def evaluate(loaded: LoadedClassifier, data: LabelledSet | str, part: str = "all
     report["skipped"] = data.skipped
     report["source"], report["part"] = data.source, part
     if data.origin is not None:
-        report["by_origin"] = _by_origin(data, predicted.argmax(1))
+        report["by_origin"] = accuracy_by_origin(data, predicted.argmax(1))
     return report
 
 

@@ -49,22 +49,22 @@ class ClassifyConfig:
     """What builds a classifier (saved in config.json as ``"model"``)."""
 
     kind: str = "text"  # text or series
-    level: str = "word"  # word, char or both (words + their spelling)
+    level: str = "both"  # word, char or both (words + their spelling)
     lower: bool = True  # lower-case words for the word vocabulary (spellings keep case)
     cell: str = "lstm"
     layers: int = 1
-    hidden: int = 192  # per direction
+    hidden: int = 128  # per direction
     embedding: int = 128
     char_embedding: int = 24  # level "both": the speller's character embedding
-    char_hidden: int = 32  # level "both": per direction, so spelling vectors are 2x this
+    char_hidden: int = 64  # level "both": per direction, so spelling vectors are 2x this
     max_word_chars: int = 20
-    speller: str = "rnn"  # level "both": rnn (over characters) or ngrams (bag of char n-grams)
+    speller: str = "ngrams"  # level "both": ngrams (bag of char n-grams) or rnn (over chars)
     max_ngrams: int = 100_000  # speller "ngrams": the most frequent training n-grams kept
     bidirectional: bool = True
-    pooling: str = "max"
+    pooling: str = "attention"
     pool_inputs: bool = False  # also pool the encoder's inputs (a bag of embeddings beside it)
-    dropout: float = 0.4
-    word_dropout: float = 0.1  # training: a word id becomes <unk> with this probability
+    dropout: float = 0.5
+    word_dropout: float = 0.2  # training: a word id becomes <unk> with this probability
     select: str = "accuracy"  # validation criterion that keeps the best weights: accuracy or loss
     class_weights: str = "none"  # none or balanced
     batch: int = 64
