@@ -26,10 +26,11 @@ What the conversion found and did (checked on the 3.3.2 archive):
   tokenizer sees ``&``, ``<3``; no other entity occurs;
 - 12 texts (11 Amazon bullet points such as ``" - price: see above."``, one movie snippet) have
   leading or trailing spaces: stripped;
-- duplicates are kept, as published: 83 texts occur more than once verbatim (167 rows); ignoring
-  case and spacing, 147 texts (295 rows, 4 of them across sources). Their ratings differ a
-  little (``"i love it!"``: 3.25 and 3.05); 15 of the groups straddle zero (ratings within
-  0.2 of it). :func:`rnnkit.data.labelled.split_indices` keeps each group in one split.
+- duplicates are kept, as published: after the cleaning, 84 texts occur more than once
+  verbatim (169 rows); ignoring case and spacing, 148 texts (297 rows, 4 of them across
+  sources). Their ratings differ a little (``"i love it!"``: 3.25 and 3.05); in 16 groups the
+  signs differ (every rating within 0.45 of zero: one NYT sentence got -0.45 and +0.40).
+  :func:`rnnkit.data.labelled.split_indices` keeps each group in one split.
 
 The converted file is one TSV with a header, ``source<TAB>id<TAB>rating<TAB>text``, sources in
 file-name order, rows in file order, ratings verbatim (``2.26666666667``).
