@@ -94,3 +94,17 @@ def test_series_classification_learns_the_direction_of_a_trend(tmp_path):
     loaded = api.load(tmp_path / "s")
     rising = np.linspace(0, 3, 10).reshape(10, 1)
     assert api.predict(loaded, [rising, -rising]).labels == ["up", "down"]
+
+
+def test_balanced_class_weights_come_from_the_training_split(tmp_path):
+    full = api.resolve(SAMPLE)
+    keep = [i for i in range(380) if full.labels[i] == 1 or i % 4 == 0]  # 1 negative in 4
+    data = full.subset(keep)
+    api.fit(data, tmp_path / "w", ClassifyConfig(class_weights="balanced", **SMALL),
+            train_config(2), baseline=False)
+    loaded = api.load(tmp_path / "w")
+    counts = np.bincount(api.split_data(data)[0].labels)  # the same split fit made
+    assert counts.sum() == loaded.saved["split"]["train"]
+    assert loaded.config.weights == pytest.approx([counts.sum() / (2 * n) for n in counts])
+    assert loaded.config.weights[0] > 2 > 0.5 < loaded.config.weights[1] < 1
+

@@ -118,3 +118,14 @@ def test_series_model_ignores_padded_values():
 
 def test_balanced_class_weights():
     assert class_weights(np.array([0, 0, 0, 1]), 3) == [4 / 9, 4 / 3, 0.0]
+
+
+def test_vocabularies_come_from_the_training_rows_only():
+    train, other = TEXTS.subset(range(0, 20)), TEXTS.subset(range(20, 38))
+    _, encoder = tiny(train, level="both", speller="ngrams")
+    seen = {w.lower() for t in train.texts for w in encoder.tokens(t)}
+    unseen = sorted({w.lower() for t in other.texts for w in encoder.tokens(t)} - seen)
+    assert unseen and all(w not in encoder.words for w in unseen)
+    ids = encoder.encode_text(" ".join(unseen)).ids
+    assert (ids == encoder.words.unk_id).all()
+
