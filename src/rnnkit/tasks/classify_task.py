@@ -2,8 +2,9 @@
 
 :class:`InputEncoder` turns texts into word ids (vocabulary of the training split only: words
 seen ``min_count`` times, at most ``max_vocab``, the rest ``<unk>``) or character ids, and keeps
-the spelling of every word for ``level="both"``; series are standardised per feature with the
-training statistics. :class:`ClassifyTask` is the :class:`~rnnkit.train.loop.TrainTask`:
+the spelling of every word for ``level="both"`` (its characters, or its character n-grams seen
+``min_count`` times in training); series are standardised per feature with the training
+statistics. :class:`ClassifyTask` is the :class:`~rnnkit.train.loop.TrainTask`:
 batches of similar lengths (:func:`~rnnkit.data.batching.bucket_batches`), cross-entropy with
 optional class weights, validation loss / accuracy / macro-F1.
 """
@@ -64,7 +65,7 @@ class InputEncoder:
             words = Vocabulary.build(text, "word", lower=config.lower, eos=False,
                                      max_size=config.max_vocab, min_count=config.min_count)
         if config.level == "both" and config.speller == "ngrams":
-            return cls(config, words, ngrams=_ngram_vocabulary(words, train, config))
+            return cls(config, words, ngrams=_ngram_vocabulary(train, config))
         if config.level in ("char", "both"):
             chars = Vocabulary.build(text, "char", min_count=config.min_count)
             if UNK not in chars:  # unseen characters at prediction time must map somewhere
@@ -154,8 +155,7 @@ def word_ngrams(word: str, lower: bool = True) -> list[str]:
     return [marked[i:i + n] for n in NGRAM_SIZES for i in range(len(marked) - n + 1)]
 
 
-def _ngram_vocabulary(words: Vocabulary, train: LabelledSet, config: ClassifyConfig
-                      ) -> list[str]:
+def _ngram_vocabulary(train: LabelledSet, config: ClassifyConfig) -> list[str]:
     """``<none>`` and the training n-grams seen ``min_count`` times, most frequent first."""
     tokenizer = WordTokenizer(lower=False, eos=False)
     counts = Counter(g for text in train.texts or [] for w in tokenizer.split(text)
