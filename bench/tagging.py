@@ -12,8 +12,12 @@ split 80/10/10 in contiguous blocks, scored on the test block:
 Each task trains a forward-only and a bidirectional LSTM with the same number of optimizer steps
 (the same batches, seed and settings), so the only difference is the backward reader.
 
-    python bench/tagging.py                              # about 4 minutes on 2 cores
+    python bench/tagging.py                              # about 100 s on 2 idle cores
     python bench/tagging.py --steps 200 --tasks segment  # a quick look
+
+On a machine shared with other jobs use ``--threads 1`` (and OMP_NUM_THREADS=1): two OpenMP
+threads competing for busy cores made the bidirectional punct run 6x slower (174 s vs 28 s).
+The scores do not depend on the thread count (same seed, same numbers).
 """
 
 from __future__ import annotations
