@@ -77,7 +77,7 @@ def test_train_reports_skipped_rows_then_predicts_and_evaluates(tmp_path):
     assert code == 0 and report["count"] == 95 and report["skipped"]["empty text"] == 2
     assert "evaluate" in json.loads((model / "metrics.json").read_text())
 
-    piped = subprocess.run(RNNKIT + ["classify", "predict", str(model), "-", "--explain"],
+    piped = subprocess.run(RNNKIT + ["classify", "predict", str(model), "--explain"],  # stdin
                            input="i love it!\n\nwhat a junk.\n", capture_output=True,
                            text=True, env=ENV, timeout=120)
     assert piped.returncode == 0, piped.stderr
@@ -121,6 +121,8 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
         "no data": (train, ["--data"]),
         "unknown name": (train + ["--data", "sentimental"], ["unknown dataset 'sentimental'"]),
         "classes": (train + ["--data", "sentiment", "--classes", "5"], ["--classes must be 2"]),
+        "file option on a name": (train + ["--data", "sentiment", "--text-col", "review"],
+                                  ["--text-col is for a file's columns", "has its own"]),
         "pooling": (train + ["--data", str(SAMPLE), "--pooling", "min"], ["--pooling must be"]),
         "explain max": (["classify", "predict", str(model), "--text", "hi", "--explain"],
                         ["--pooling attention"]),

@@ -48,6 +48,7 @@ def test_train_evaluate_predict_on_a_conll_file(tmp_path):
     assert set(metrics["rnnkit"]) == set(metrics["baseline"]) == {"valid", "test"}
     assert "punctuation" not in metrics["rnnkit"]["valid"]  # a plain CoNLL task
     assert json.loads((model / "metrics.json").read_text())["rnnkit"] == metrics["rnnkit"]
+    assert (model / "tags.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     jsonl = write_jsonl(data, tmp_path / "alice.jsonl")
     code, out = run_main("tag", "evaluate", str(model), "--data", str(jsonl), "--json")

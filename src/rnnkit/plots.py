@@ -196,3 +196,27 @@ def confusion_matrix(path: Path, matrix, labels: list[str], title: str) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def tag_scores(path: Path, model: dict, baseline: dict, title: str, top: int = 30) -> Path:
+    """F1 of each tag present in the truth (the ``top`` most frequent, frequent first), the
+    model's bar beside the baseline's; ``model`` and ``baseline`` are ``label_report``
+    ``per_class`` dicts."""
+    names = sorted((n for n in model if model[n]["support"]), key=lambda n: -model[n]["support"])
+    names = names[:top]
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.32 * len(names)), dpi=120)
+    ax.barh(y - 0.2, [model[n]["f1"] for n in names], height=0.4, label="rnnkit")
+    ax.barh(y + 0.2, [baseline.get(n, {}).get("f1", 0.0) for n in names], height=0.4,
+            color="grey", alpha=0.6, label="majority tag")
+    ax.set_yticks(y, [f"{n} ({model[n]['support']:,})" for n in names], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1 (support in brackets)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rnnkit.cli.common import duration, positive_int, print_json
+from rnnkit.cli.common import duration, positive_int, print_json, stdin_is_piped
 from rnnkit.errors import ConfigError, DataError
 
 TABULAR = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json")
@@ -28,6 +28,17 @@ def _read_options(parser, defaults: bool = True) -> None:
 
 
 def _read_kwargs(args) -> dict:
+    if args.data == "sentiment" and not Path(args.data).exists():
+        given = [flag for flag, value in (("--text-col", args.text_col),
+                                          ("--label-col", args.label_col),
+                                          ("--id-col", args.id_col), ("--time-col", args.time_col),
+                                          ("--value-col", args.value_col),
+                                          ("--kind", args.kind if args.kind != "text" else None))
+                 if value is not None]
+        if given:
+            raise ConfigError(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for a "
+                              "file's columns; the sentiment dataset has its own (text, label): "
+                              "drop it, or give a file with --data")
     values = [c.strip() for c in args.value_col.split(",") if c.strip()] if args.value_col else None
     return {"text_col": args.text_col, "label_col": args.label_col, "kind": args.kind,
             "id_col": args.id_col, "time_col": args.time_col, "value_cols": values,
@@ -35,8 +46,7 @@ def _read_kwargs(args) -> dict:
 
 
 def register(groups) -> None:
-    from rnnkit.tasks.classify import default_train_config
-    from rnnkit.tasks.classify_model import ClassifyConfig
+    from rnnkit.tasks.classify_model import ClassifyConfig, default_train_config
 
     cl = groups.add_parser("classify", help="sequence classification beside a TF-IDF baseline")
     verbs = cl.add_subparsers(dest="verb", metavar="VERB", required=True)
@@ -93,7 +103,7 @@ def register(groups) -> None:
 
     pr = verbs.add_parser("predict", help="label and class probabilities of each text")
     pr.add_argument("model", type=Path, help="a directory written by rnnkit classify train")
-    pr.add_argument("file", nargs="?", help="texts, one per line (- for stdin), or a "
+    pr.add_argument("file", nargs="?", help="texts, one per line (- or a pipe: stdin), or a "
                                             "CSV/TSV/JSONL file with a text column")
     pr.add_argument("--text", action="append", default=[], help="a text (repeatable)")
     pr.add_argument("--text-col", help="text column of a CSV/TSV/JSONL file")
@@ -105,8 +115,7 @@ def register(groups) -> None:
 
 
 def _configs(args):
-    from rnnkit.tasks.classify import default_train_config
-    from rnnkit.tasks.classify_model import ClassifyConfig
+    from rnnkit.tasks.classify_model import ClassifyConfig, default_train_config
 
     model = ClassifyConfig(
         level=args.level, cell=args.cell, layers=args.layers, hidden=args.hidden,
@@ -222,6 +231,8 @@ def _predict_inputs(args, loaded):
 
     if args.text:
         return args.text, 0
+    if args.file is None and stdin_is_piped():
+        args.file = "-"  # texts piped in
     if args.file is None:
         raise ConfigError("give texts to classify: a FILE, - for stdin, or --text '...'")
     tabular = args.file != "-" and Path(args.file).suffix.lower() in TABULAR

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import stat
 import sys
 
 from rnnkit.errors import ConfigError
@@ -38,3 +40,13 @@ def print_json(obj) -> None:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
+
+
+def stdin_is_piped() -> bool:
+    """True when standard input is a pipe or a file (``echo hi | rnnkit ...``, ``< f``), not a
+    terminal, /dev/null or a test harness's stand-in."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)

@@ -31,8 +31,7 @@ def _read_options(parser) -> None:
 
 
 def _model_options(parser) -> None:
-    from rnnkit.tasks.forecast import default_train_config
-    from rnnkit.tasks.forecast_model import ForecastConfig
+    from rnnkit.tasks.forecast_model import ForecastConfig, default_train_config
 
     d, t = ForecastConfig(), default_train_config()
     m = parser.add_argument_group("model")
@@ -122,8 +121,7 @@ def read_data(args):
 
 
 def _configs(args):
-    from rnnkit.tasks.forecast import default_train_config
-    from rnnkit.tasks.forecast_model import ForecastConfig
+    from rnnkit.tasks.forecast_model import ForecastConfig, default_train_config
 
     if args.horizon <= 0:
         raise ConfigError(f"--horizon must be positive, got {args.horizon}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rnnkit.cli.common import duration, positive_int, print_json
+from rnnkit.cli.common import duration, positive_int, print_json, stdin_is_piped
 from rnnkit.data.streams import parse_fractions
 from rnnkit.errors import ConfigError
 from rnnkit.train.progress import ProgressBar
@@ -79,7 +79,8 @@ def register(groups) -> None:
 
     pred = verbs.add_parser("predict", help="tag text (and restore it, for punct|segment)")
     pred.add_argument("model", type=Path, help="a directory written by rnnkit tag train")
-    pred.add_argument("file", nargs="?", help="a text file (or .conll/.jsonl), or - for stdin")
+    pred.add_argument("file", nargs="?",
+                      help="a text file (or .conll/.jsonl), or - for stdin (read when piped)")
     pred.add_argument("--text", help="the text to tag")
     pred.add_argument("--encoding", default="utf-8")
     pred.add_argument("--json", action="store_true")
@@ -150,7 +151,7 @@ def run_train(args) -> int:
     _print_scores(metrics["tagging"], rows)
     out = args.out
     print(f"model: {out}/model.safetensors + config.json; metrics: {out}/metrics.json "
-          f"(per-tag scores), log: {out}/metrics.csv")
+          f"(per-tag scores), tags.png (F1 per tag), log: {out}/metrics.csv")
     return code
 
 
@@ -183,6 +184,8 @@ def _input_text(args) -> tuple[str | None, object | None]:
         raise ConfigError("give the text once: a FILE, - for stdin, or --text")
     if args.text is not None:
         return args.text, None
+    if args.file is None and stdin_is_piped():
+        args.file = "-"  # text piped in
     if args.file == "-":
         return sys.stdin.read(), None
     if args.file is None:

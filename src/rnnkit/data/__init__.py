@@ -6,7 +6,9 @@
 - :mod:`~rnnkit.data.streams`: ``split_stream``, ``batchify``, ``Segments`` (truncated BPTT)
 """
 
-from rnnkit.data.labelled import read_labelled  # noqa: F401 (also registers "sentiment")
+# the named series and labelled datasets register themselves here; their readers (pandas) load
+# on first use, so that `rnnkit data list` and every import of rnnkit.data stay quick
+from rnnkit.data import labelled_sources, series_sources  # noqa: F401
 from rnnkit.data.registry import (
     DatasetInfo,
     cache_dir,
@@ -16,7 +18,6 @@ from rnnkit.data.registry import (
     register,
     resolve_text,
 )
-from rnnkit.data.series import read_series  # also registers the named series datasets
 from rnnkit.data.streams import (
     DEFAULT_FRACTIONS,
     Segments,
@@ -56,9 +57,22 @@ __all__ = [
     "list_datasets",
     "make_tokenizer",
     "parse_fractions",
+    "read_labelled",
     "read_series",
     "read_text_file",
     "register",
     "resolve_text",
     "split_stream",
 ]
+
+
+def __getattr__(name: str):
+    if name == "read_series":
+        from rnnkit.data.series import read_series
+
+        return read_series
+    if name == "read_labelled":
+        from rnnkit.data.labelled import read_labelled
+
+        return read_labelled
+    raise AttributeError(f"module 'rnnkit.data' has no attribute {name!r}")

@@ -45,8 +45,6 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from rnnkit.data.registry import DatasetInfo, register
 from rnnkit.data.sources import archive_members
 from rnnkit.errors import DataError
@@ -76,6 +74,8 @@ def number_text(value: float | int | None) -> str:
 
 def series_csv(start: str, freq: str, time_format: str, values: Sequence[str]) -> str:
     """``time,value`` CSV text: ``len(values)`` timestamps from ``start`` every ``freq``."""
+    import pandas as pd  # imported here: registering the datasets must stay cheap
+
     stamps = pd.date_range(start=start, periods=len(values), freq=freq).strftime(time_format)
     return "time,value\n" + "".join(f"{t},{v}\n" for t, v in zip(stamps, values))
 
@@ -129,6 +129,8 @@ def statsmodels_csv(dataset: str, time_format: str, length: int) -> Callable[[Pa
     or a YYYYMMDD date, then the value; empty fields stay empty)."""
 
     def convert(archive: Path) -> str:
+        import pandas as pd
+
         path = rf"statsmodels/datasets/{dataset}/{dataset}\.csv"
         text = next(iter(archive_members(archive, path).values())).decode("utf-8")
         rows = list(csv.reader(io.StringIO(text)))[1:]

@@ -22,7 +22,11 @@ import torch
 from rnnkit.data.labelled import LabelledSet, read_labelled, relabel, split_indices
 from rnnkit.errors import ConfigError
 from rnnkit.label_metrics import label_report
-from rnnkit.tasks.classify_model import ClassifyConfig, SequenceClassifier
+from rnnkit.tasks.classify_model import (  # noqa: F401 (default_train_config: part of the API)
+    ClassifyConfig,
+    SequenceClassifier,
+    default_train_config,
+)
 from rnnkit.tasks.classify_task import ClassifyTask, InputEncoder, class_weights, predict_proba
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train.logs import write_csv
@@ -30,14 +34,6 @@ from rnnkit.train.loop import TrainConfig, Trainer
 
 Callback = Callable[[str, dict], "bool | None"]
 PARTS = ("all", "train", "valid", "test")
-
-
-def default_train_config(**overrides) -> TrainConfig:
-    """Classification defaults (tuned on sentiment's validation split): AdamW 4e-3, weight
-    decay 0.05, cosine decay, 3 minutes, validation every 200 steps."""
-    options = {"time": 180.0, "lr": 4e-3, "weight_decay": 0.05, "eval_every": 200,
-               "warmup": 50, "checkpoint_every": 1000, **overrides}
-    return TrainConfig(**options)
 
 
 @dataclass

@@ -37,6 +37,7 @@ from torch.nn import functional as F
 from rnnkit.cells import CELL_KINDS
 from rnnkit.errors import ConfigError
 from rnnkit.layers import build_stack, lengths_to_mask
+from rnnkit.train.loop import TrainConfig
 
 POOLINGS = ("last", "mean", "max", "attention")
 LEVELS = ("word", "char", "both")
@@ -221,3 +222,11 @@ class SequenceClassifier(nn.Module):
                            False)[0])
             pooled = torch.cat([pooled, inputs], dim=1)
         return self.classifier(F.dropout(pooled, c.dropout, self.training)), weights
+
+
+def default_train_config(**overrides) -> TrainConfig:
+    """Classification defaults (tuned on sentiment's validation split): AdamW 4e-3, weight
+    decay 0.05, cosine decay, 3 minutes, validation every 200 steps."""
+    options = {"time": 180.0, "lr": 4e-3, "weight_decay": 0.05, "eval_every": 200,
+               "warmup": 50, "checkpoint_every": 1000, **overrides}
+    return TrainConfig(**options)

@@ -28,11 +28,12 @@ from rnnkit.tasks.forecast_data import (  # noqa: F401 (difference_lag: part of 
     make_batch,
     standardise_columns,
 )
-from rnnkit.tasks.forecast_model import (
+from rnnkit.tasks.forecast_model import (  # noqa: F401 (default_train_config: part of the API)
     ForecastConfig,
     Forecaster,
     default_lookback,
     default_skip,
+    default_train_config,
 )
 from rnnkit.tasks.forecast_task import (  # noqa: F401 (minimum_length: part of the API)
     ForecastTask,
@@ -44,12 +45,6 @@ from rnnkit.train.logs import write_csv
 from rnnkit.train.loop import TrainConfig, Trainer
 
 Callback = Callable[[str, dict], "bool | None"]
-
-
-def default_train_config(**overrides) -> TrainConfig:
-    """Forecasting defaults: AdamW 3e-3 with cosine decay, validation every 200 steps."""
-    options = {"time": 120.0, "lr": 3e-3, "eval_every": 200, "warmup": 20, **overrides}
-    return TrainConfig(**options)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.layers import build_stack
 from rnnkit.tasks import forecast_heads as heads
 from rnnkit.tasks.forecast_data import check_transform
+from rnnkit.train.loop import TrainConfig
 
 DECODERS = ("direct", "recurrent")
 
@@ -176,3 +177,9 @@ class Forecaster(nn.Module):
                 use_truth = torch.rand_like(value) < teacher
                 value = torch.where(use_truth, target[:, k], value)
         return torch.stack(params, dim=1)
+
+
+def default_train_config(**overrides) -> TrainConfig:
+    """Forecasting defaults: AdamW 3e-3 with cosine decay, validation every 200 steps."""
+    options = {"time": 120.0, "lr": 3e-3, "eval_every": 200, "warmup": 20, **overrides}
+    return TrainConfig(**options)

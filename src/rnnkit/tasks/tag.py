@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnkit import plots
 from rnnkit.data.registry import resolve_text
 from rnnkit.data.tagging import (
     TagData,
@@ -181,6 +182,12 @@ def fit(data: Source, out: str | Path, config: TagConfig | None = None,
         "baseline": {name: s["baseline"] for name, s in scores.items()},
     }
     ckpt.write_json(out / "metrics.json", metrics)
+    last = "test" if "test" in scores else "valid"
+    direction = "bidirectional" if config.bidirectional else "forward-only"
+    plots.tag_scores(out / "tags.png", scores[last]["rnnkit"]["per_class"],
+                     scores[last]["baseline"]["per_class"],
+                     f"{config.task} on {Path(extra['data']).name}, {last} part: {direction} "
+                     f"{config.cell} against the majority tag")
     return metrics
 
 
