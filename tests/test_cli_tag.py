@@ -132,6 +132,8 @@ def test_other_user_errors_are_one_line_with_exit_code_2(tmp_path):
                                       ["--task conll"]),
         "bad cell": (["train", "--data", ALICE, "--cell", "transformer"], ["--cell"]),
         "test without valid": (["train", "--data", short, "--test", short], ["--valid"]),
+        "no data": (["train"], ["--data", "--resume"]),
+        "resume nothing": (["train", "--resume"], ["config.json is missing"]),
     }
     for name, (args, words) in cases.items():
         code, err = run_error("tag", *args, "--out", out, "--steps", "1")

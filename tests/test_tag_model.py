@@ -5,6 +5,7 @@ characters of Alice (tests/fixtures/alice_head.txt) that beats the majority tag.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from torch.nn import functional as F
 
 from rnnkit.data.batching import pad
 from rnnkit.data.tagging import TagData
+from rnnkit.errors import ConfigError
 from rnnkit.tasks import tag as api
 from rnnkit.tasks.tag_model import TagConfig, Tagger, default_train_config, masked_loss
 from rnnkit.tasks.tag_task import (
@@ -139,6 +141,44 @@ def test_short_real_training_beats_the_majority_tag_on_segmentation(tmp_path):
     assert api.predict(loaded, [list("Alicewas")])[0][0] == "B"
     again = api.evaluate(loaded, TagData(*_test_part(metrics, loaded)))
     assert again["rnnkit"]["accuracy"] == pytest.approx(metrics["rnnkit"]["test"]["accuracy"])
+    by_part = api.evaluate(loaded, str(ALICE), part="test")  # the model's own split, recut
+    assert by_part["tokens"] == metrics["sizes"]["test"]["tokens"]
+    assert by_part["rnnkit"]["accuracy"] == pytest.approx(metrics["rnnkit"]["test"]["accuracy"])
+
+
+def test_an_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    from rnnkit.train import checkpoint as ckpt
+
+    config = TagConfig(hidden=16, embedding=8, batch=8, dropout=0.3)  # dropout: RNG must resume
+    budget = default_train_config(steps=30, time=None, eval_every=10, log_every=1, lr=1e-2,
+                                  warmup=3)
+
+    def stop_at_13(event: str, info: dict) -> bool:
+        return event == "step" and info["step"] == 13
+
+    def run(out, resume=False, callback=None):
+        return api.fit(None if resume else str(ALICE), tmp_path / out, config, budget,
+                       task="segment", max_sentences=60, resume=resume, callback=callback)
+
+    whole = run("whole")
+    cut = run("cut", callback=stop_at_13)
+    assert (whole["status"], whole["steps"], cut["status"], cut["steps"]) == (
+        "finished", 30, "interrupted", 13)
+    resumed = run("cut", resume=True)
+    assert (resumed["status"], resumed["steps"]) == ("finished", 30)
+    for name in ("model.safetensors", "checkpoint/model.safetensors"):
+        a = ckpt.read_tensors(tmp_path / "whole" / name)
+        b = ckpt.read_tensors(tmp_path / "cut" / name)
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
+    assert resumed["rnnkit"] == whole["rnnkit"]
+    # the comparison can fail: another seed gives other weights
+    api.fit(str(ALICE), tmp_path / "other", config, replace(budget, seed=1), task="segment",
+            max_sentences=60)
+    a = ckpt.read_tensors(tmp_path / "whole" / "checkpoint" / "model.safetensors")
+    b = ckpt.read_tensors(tmp_path / "other" / "checkpoint" / "model.safetensors")
+    assert not all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ConfigError, match="was trained on"):
+        api.fit("alice", tmp_path / "cut", config, None, resume=True)
 
 
 def _test_part(metrics: dict, loaded) -> tuple[list, list]:

@@ -27,7 +27,7 @@ def register(groups) -> None:
     verbs = tag.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     train = verbs.add_parser("train", help="train a tagger into a directory")
-    train.add_argument("--data", required=True,
+    train.add_argument("--data",
                        help="a .conll/.jsonl file, or a text file or corpus name (alice, "
                             "shakespeare, kjv) for --task punct|segment")
     train.add_argument("--out", required=True, type=Path, help="model directory to write")
@@ -65,14 +65,19 @@ def register(groups) -> None:
     o.add_argument("--eval-every", type=positive_int, default=t.eval_every)
     o.add_argument("--patience", type=int, default=t.patience, help="early stopping; 0 = off")
     o.add_argument("--seed", type=int, default=t.seed)
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run saved in --out (its data, split and model; "
+                            "--time/--steps set the new total budget)")
     train.add_argument("--json", action="store_true", help="print the metrics as JSON")
     train.set_defaults(func=run_train)
 
     ev = verbs.add_parser("evaluate", help="score a tagger and the baseline on data")
     ev.add_argument("model", type=Path, help="a directory written by rnnkit tag train")
     ev.add_argument("--data", required=True,
-                    help="a tagged file, or for punct|segment models a text file or corpus "
-                         "(all of it is scored: give text the model was not trained on)")
+                    help="a tagged file, or for punct|segment models a text file or corpus")
+    ev.add_argument("--part", default="all",
+                    help="all of --data, or the train/valid/test block of the model's own split "
+                         "of it (for the data it was trained on)")
     _read_options(ev)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=run_evaluate)
@@ -124,9 +129,11 @@ def run_train(args) -> int:
 
     if args.test and not args.valid:
         raise ConfigError("--test needs --valid (without them both parts are cut from --data)")
+    if args.data is None and not args.resume:
+        raise ConfigError("give the data to tag: --data NAME|FILE (or --resume a run in --out)")
     config, train = _configs(args)
     bar = ProgressBar(train.steps, train.time if not train.steps else None, metric="accuracy")
-    metrics = api.fit(args.data, args.out, config, train, task=args.task,
+    metrics = api.fit(args.data, args.out, config, train, task=args.task, resume=args.resume,
                       split=parse_fractions(args.split), max_sentences=args.max_sentences,
                       valid=args.valid, test=args.test, token_col=args.token_col,
                       tag_col=args.tag_col, encoding=args.encoding, callback=bar)
@@ -160,12 +167,12 @@ def run_evaluate(args) -> int:
 
     loaded = api.load(args.model)
     result = api.evaluate(loaded, args.data, token_col=args.token_col, tag_col=args.tag_col,
-                          encoding=args.encoding)
+                          encoding=args.encoding, part=args.part)
     if args.json:
         print_json(result)
         return 0
-    print(f"{result['data']}: {result['sequences']:,} sequences, {result['tokens']:,} tokens, "
-          f"{100 * result['unknown_rate']:.1f}% unknown to the model")
+    print(f"{result['data']} ({args.part}): {result['sequences']:,} sequences, "
+          f"{result['tokens']:,} tokens, {100 * result['unknown_rate']:.1f}% unknown to the model")
     _print_scores(loaded.config.task, [("rnnkit", result["rnnkit"]),
                                        ("majority tag", result["baseline"])])
     if result["rnnkit"]["unseen_tags"]:

@@ -121,7 +121,8 @@ def fit(data: Source, out: str | Path, config: TagConfig | None = None,
         train_config: TrainConfig | None = None, *, task: str | None = None,
         split: Sequence[float] = (0.8, 0.1, 0.1), max_sentences: int | None = None,
         valid: Source | None = None, test: Source | None = None, token_col: int = 0,
-        tag_col: int = -1, encoding: str = "utf-8", callback: Callback | None = None) -> dict:
+        tag_col: int = -1, encoding: str = "utf-8", callback: Callback | None = None,
+        resume: bool = False) -> dict:
     """Train a tagger on ``data`` into the directory ``out``; return the metrics also written
     to ``out/metrics.json``: ``rnnkit`` and ``baseline`` (majority tag per token), each with
     ``valid`` and ``test`` scores (see :func:`~rnnkit.tasks.tag_task.tag_metrics`).
@@ -129,9 +130,31 @@ def fit(data: Source, out: str | Path, config: TagConfig | None = None,
     Without ``valid``, the first ``max_sentences`` sequences are cut into contiguous
     ``split`` fractions; with it, ``data`` (cut to ``max_sentences``) is all training and
     ``test`` (optional) is scored at the end. The weights kept are those of the best
-    validation loss.
+    validation loss. ``resume=True`` continues the run saved in ``out`` with its own data,
+    split, model and vocabulary (``data`` may be None; ``train_config`` may extend the budget).
     """
     out = Path(out)
+    saved = None
+    if resume:
+        saved = ckpt.read_json(out / ckpt.CONFIG)
+        if not isinstance(saved, dict) or saved.get("task") != "tag" or "read" not in saved:
+            raise ConfigError(f"{out} holds no tagger run that can be resumed; train afresh "
+                              "without --resume")
+        if data is not None and str(data) != saved["data"]:
+            raise ConfigError(f"{out} was trained on {saved['data']!r}, not {str(data)!r}: "
+                              "--resume continues with the saved data and model (drop --data, "
+                              "or use a new --out)")
+        read = saved["read"]
+        data, valid, test = saved["data"], read["valid"], read["test"]
+        split, max_sentences = read["split"], read["max_sentences"]
+        token_col, tag_col, encoding = read["token_col"], read["tag_col"], read["encoding"]
+        config, task = TagConfig.from_dict(saved["model"]), None
+        stored = TrainConfig(**saved["train"])
+        if train_config is not None:
+            stored.steps, stored.time = train_config.steps, train_config.time
+        train_config = stored
+    elif data is None:
+        raise ConfigError("give the data to tag: --data NAME|FILE (or --resume a run in --out)")
     config = dataclasses.replace(config) if config is not None else TagConfig()
     config.task = choose_task(data, task or config.task or None)
     config.check()
@@ -148,8 +171,11 @@ def fit(data: Source, out: str | Path, config: TagConfig | None = None,
         train, held, tested = split_data(full, split, max_sentences)
         tested = tested if len(tested) else None
     check_trainable(train)
-    vocab = build_vocabulary(train, config.level, config.min_count)
-    names = tag_names(train)
+    if saved is not None:  # the run's own vocabulary and tags, whatever the data says now
+        vocab, names = Vocabulary.from_dict(saved["vocabulary"]), list(saved["tags"])
+    else:
+        vocab = build_vocabulary(train, config.level, config.min_count)
+        names = tag_names(train)
     config.vocab_size, config.num_tags = len(vocab), len(names)
     torch.manual_seed(train_config.seed)
     model = Tagger(config)
@@ -157,12 +183,17 @@ def fit(data: Source, out: str | Path, config: TagConfig | None = None,
     out.mkdir(parents=True, exist_ok=True)
     sizes = {name: {"sequences": len(part), "tokens": part.num_tokens}
              for name, part in (("train", train), ("valid", held), ("test", tested)) if part}
-    extra = {"data": str(full.source or data), "train": asdict(train_config), "sizes": sizes}
-    save_config(out, config, vocab, names, extra)  # first: a crash still leaves a readable dir
-    ckpt.write_json(out / BASELINE, baseline.to_dict())
+    extra = {"data": str(full.source or data), "train": asdict(train_config), "sizes": sizes,
+             "read": {"valid": None if valid is None else str(valid),
+                      "test": None if test is None else str(test), "split": list(split),
+                      "max_sentences": max_sentences, "token_col": token_col,
+                      "tag_col": tag_col, "encoding": encoding}}
+    if saved is None:
+        save_config(out, config, vocab, names, extra)  # first: a crash leaves a readable dir
+        ckpt.write_json(out / BASELINE, baseline.to_dict())
     task = TagTask(model, Encoded.build(train, vocab, names), Encoded.build(held, vocab, names),
                    names, train_config.seed)
-    state = Trainer(task, train_config, out, callback).run()
+    state = Trainer(task, train_config, out, callback).run(resume=resume)
     ckpt.load_weights(model, out / ckpt.WEIGHTS)  # the best validation weights
     model.eval()
     write_csv(state.history, out / "metrics.csv")
@@ -206,15 +237,28 @@ def score(loaded: LoadedTagger, data: TagData) -> dict:
                                     loaded.names)}
 
 
+PARTS = ("all", "train", "valid", "test")
+
+
 def evaluate(loaded: LoadedTagger, data: Source, token_col: int = 0, tag_col: int = -1,
-             encoding: str = "utf-8") -> dict:
+             encoding: str = "utf-8", part: str = "all") -> dict:
     """Scores on ``data`` (a tagged file for ``conll`` models, any text or corpus name for the
-    built tasks, or TagData), beside the baseline; also written to ``DIR/evaluation.json``."""
+    built tasks, or TagData), beside the baseline; also written to ``DIR/evaluation.json``.
+    ``part`` (train, valid or test) scores only that block of the model's own split of
+    ``data``, cut as training cut it."""
+    if part not in PARTS:
+        raise ConfigError(f"--part must be one of {', '.join(PARTS)}, got {part!r}")
     task = loaded.config.task
     if task != "conll" and not isinstance(data, TagData) and is_tagged_file(data):
         task = "conll"  # a built task's tags, saved as a tagged file
     tagged = read_data(data, task, loaded.config.max_length, token_col, tag_col, encoding)
-    result = {"data": str(tagged.source or data), "sequences": len(tagged),
+    if part != "all":
+        read = ckpt.read_json(loaded.directory / ckpt.CONFIG).get("read")
+        if read is None or read["valid"] is not None:
+            raise ConfigError(f"--part {part} needs a model whose parts were cut from its "
+                              "--data; this one was given other files: evaluate on them instead")
+        tagged = split_data(tagged, read["split"], read["max_sentences"])[PARTS.index(part) - 1]
+    result = {"data": str(tagged.source or data), "part": part, "sequences": len(tagged),
               "tokens": tagged.num_tokens, "unknown_rate": unknown_rate(tagged, loaded.vocab),
               **score(loaded, tagged)}
     ckpt.write_json(loaded.directory / "evaluation.json", result)
