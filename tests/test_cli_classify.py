@@ -76,6 +76,8 @@ def test_train_reports_skipped_rows_then_predicts_and_evaluates(tmp_path):
     report = json.loads(out)
     assert code == 0 and report["count"] == 95 and report["skipped"]["empty text"] == 2
     assert "evaluate" in json.loads((model / "metrics.json").read_text())
+    picture = Path(report["confusion_png"])
+    assert picture.parent == model and picture.read_bytes()[:4] == b"\x89PNG"
 
     piped = subprocess.run(RNNKIT + ["classify", "predict", str(model), "--explain"],  # stdin
                            input="i love it!\n\nwhat a junk.\n", capture_output=True,

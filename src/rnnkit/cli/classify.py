@@ -221,6 +221,7 @@ def run_evaluate(args) -> int:
           + f"; accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}")
     _per_class(report)
     _confusion(report, "confusion matrix (rows: true class):")
+    print(f"picture: {report['confusion_png']}; scores added to {path}")
     return 0
 
 

@@ -10,6 +10,7 @@ rows, and writes ``metrics.json`` (``"rnnkit"`` and ``"baseline"``: a
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -181,7 +182,7 @@ def fit(data: LabelledSet | str, out: str | Path, config: ClassifyConfig | None 
     from rnnkit import plots
 
     plots.confusion_matrix(out / "confusion.png", rnnkit[shown]["confusion"], config.names,
-                           f"rnnkit on the {shown} split ({rnnkit[shown]['count']} examples)")
+                           f"rnnkit on the {shown} split ({rnnkit[shown]['count']:,} examples)")
     metrics["seconds_total"] = round(time.perf_counter() - started, 1)
     ckpt.write_json(out / "metrics.json", metrics)
     return metrics
@@ -205,6 +206,14 @@ def evaluate(loaded: LoadedClassifier, data: LabelledSet | str, part: str = "all
     report["source"], report["part"] = data.source, part
     if data.origin is not None:
         report["by_origin"] = accuracy_by_origin(data, predicted.argmax(1))
+    from rnnkit import plots
+
+    name = re.sub(r"[^\w.-]+", "_", Path(str(data.source)).stem or "data")
+    picture = loaded.directory / f"confusion-{name}-{part}.png"
+    plots.confusion_matrix(picture, report["confusion"], loaded.config.names,
+                           f"rnnkit on {Path(str(data.source)).name} ({part}, "
+                           f"{report['count']:,} examples)")
+    report["confusion_png"] = str(picture)
     return report
 
 
