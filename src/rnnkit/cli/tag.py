@@ -171,7 +171,8 @@ def run_evaluate(args) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"{result['data']} ({args.part}): {result['sequences']:,} sequences, "
+    n = result["sequences"]
+    print(f"{result['data']} ({args.part}): {n:,} sequence{'s' if n != 1 else ''}, "
           f"{result['tokens']:,} tokens, {100 * result['unknown_rate']:.1f}% unknown to the model")
     _print_scores(loaded.config.task, [("rnnkit", result["rnnkit"]),
                                        ("majority tag", result["baseline"])])

@@ -34,11 +34,14 @@ class ProgressBar:
 
     def _open(self) -> tqdm:
         if self.bar is None:
+            file = self.file if self.file is not None else sys.stderr
+            terminal = getattr(file, "isatty", lambda: False)()
             self.bar = tqdm(
                 total=self.total,
                 unit="s" if self.by_time else "step",
-                file=self.file if self.file is not None else sys.stderr,
+                file=file,
                 dynamic_ncols=True,
+                mininterval=0.1 if terminal else 30.0,  # a log file gets a line every 30 s
                 initial=0 if self.by_time else self.start_step,
                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}",
             )
@@ -53,7 +56,8 @@ class ProgressBar:
                 rate = f"{speed:,.0f} tok/s"
             self.last_tokens, self.last_time = info["tokens"], info["time"]
             bar.set_postfix_str(
-                f"step {info['step']} loss {info['train_loss']:.3f} {rate}{self.valid}"
+                f"step {info['step']} loss {info['train_loss']:.3f} {rate}{self.valid}",
+                refresh=False,  # drawn by update(), at tqdm's pace
             )
             target = round(info["time"]) if self.by_time else info["step"]
             bar.update(max(0, min(target, bar.total) - bar.n))
