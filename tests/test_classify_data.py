@@ -145,3 +145,45 @@ def test_relabel_names_unseen_labels(tmp_path):
     assert mapped.labels.tolist() == [0, 1]
     with pytest.raises(DataError, match=r"never saw: 'z' \(2 rows\); the model knows x, y"):
         relabel(data, ["x", "y"])
+
+
+def test_japanese_vowels_converter_and_its_given_split(tmp_path, monkeypatch):
+    import zipfile
+
+    from rnnkit.data import labelled
+    from rnnkit.tasks.classify import split_data
+
+    monkeypatch.setattr(vader, "VOWEL_CASES", {"TRAIN": 4, "TEST": 2})
+    monkeypatch.setattr(vader, "VOWEL_DIMENSIONS", 2)
+    header = "#comment\n@problemName JapaneseVowels\n@dimensions 2\n@data\n"
+    train = header + ("1.5,1.25:-0.5,0.0:1\n2.0,2.5,3.0:0.1,0.2,0.3:1\n"
+                      "9.0:8.0:2\n7.0,6.0:5.0,4.0:2\n")
+    test = header + "1.0,1.0:2.0,2.0:2\n3.0:4.0:1\n"
+    archive = tmp_path / "aeon-1.6.0-py3-none-any.whl"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr(vader.VOWELS.format(part="TRAIN"), train)
+        zipped.writestr(vader.VOWELS.format(part="TEST"), test)
+    text = vader.japanese_vowels(archive)
+    lines = text.splitlines()
+    assert lines[0] == "part,id,t,c1,c2,label"
+    assert lines[1:4] == ["train,train-001,0,1.5,-0.5,1", "train,train-001,1,1.25,0.0,1",
+                          "train,train-002,0,2.0,0.1,1"]
+    assert lines[-1] == "test,test-002,0,3.0,4.0,1" and len(lines) == 1 + 2 + 3 + 1 + 2 + 2 + 1
+
+    converted = _write(tmp_path, "vowels.csv", text)
+    monkeypatch.setattr(labelled, "fetch", lambda name: converted)
+    data = labelled.read_given_split("japanese-vowels")
+    assert data.kind == "series" and data.features == ["c1", "c2"] and data.names == ["1", "2"]
+    assert data.parts == ["train"] * 4 + ["test"] * 2
+    assert [len(s) for s in data.sequences] == [2, 3, 1, 2, 2, 1]
+    np.testing.assert_array_equal(data.sequences[1][:, 1], np.float32([0.1, 0.2, 0.3]))
+    train_part, valid_part, test_part = split_data(data, (0.5, 0.5, 0.0))
+    assert test_part.parts == ["test", "test"] and len(train_part) + len(valid_part) == 4
+    assert set(train_part.parts) == set(valid_part.parts) == {"train"}
+    assert sorted(valid_part.labels.tolist()) == [0, 1]  # stratified: one of each class
+
+    monkeypatch.setattr(vader, "VOWEL_CASES", {"TRAIN": 5, "TEST": 2})
+    with pytest.raises(DataError, match="does not hold 5 cases"):
+        vader.japanese_vowels(archive)
+    bad = header + "1.0,x:2.0,3.0:1\n"
+    assert pytest.raises(DataError, vader.ts_cases, bad, "bad.ts").match("line 5")

@@ -5,6 +5,8 @@
 - the named dataset ``sentiment`` (see :mod:`rnnkit.data.labelled_sources`): labels from the
   sign of the mean rating (rating 0 left out and counted), or three classes with
   ``|rating| < neutral`` as neutral;
+- the named series dataset ``japanese-vowels`` (12 features per step, 7-29 steps, 9 speakers),
+  whose given train/test split is kept in ``LabelledSet.parts``;
 - a CSV / TSV / JSONL file with a text column and a label column (names given, or guessed from
   :data:`TEXT_NAMES` / :data:`LABEL_NAMES`);
 - numeric sequences for series classification: one sequence per row (a label column and value
@@ -56,6 +58,7 @@ class LabelledSet:
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows left out
     groups: list[str] | None = None  # equal keys go to the same split (duplicate texts)
     origin: list[str] | None = None  # per example: the sub-corpus it came from, if known
+    parts: list[str] | None = None  # per example: "train" or "test" where the data fixes it
 
     @property
     def kind(self) -> str:
@@ -76,7 +79,7 @@ class LabelledSet:
 
         return replace(self, labels=self.labels[index], texts=pick(self.texts),
                        sequences=pick(self.sequences), groups=pick(self.groups),
-                       origin=pick(self.origin))
+                       origin=pick(self.origin), parts=pick(self.parts))
 
 
 def _sorted_names(labels: set[str]) -> list[str]:
@@ -130,6 +133,25 @@ def read_sentiment(classes: int = 2, neutral: float = 0.5) -> LabelledSet:
         origin.append(source)
     return _finish(labels, "sentiment", skipped, True, texts=texts, origin=origin,
                    groups=[normalised(t) for t in texts])
+
+
+def read_given_split(name: str) -> LabelledSet:
+    """A named series dataset in long form (``part,id,t,features...,label``), each sequence
+    with its given part (``train``/``test``) in ``parts``."""
+    frame = pd.read_csv(fetch(name), dtype={"part": str, "id": str, "label": str})
+    features = [c for c in frame.columns if c not in ("part", "id", "t", "label")]
+    values, steps = frame[features].to_numpy(np.float32), frame["t"].to_numpy()
+    labels, sequences, parts = [], [], []
+    for rows in frame.groupby("id", sort=False).indices.values():
+        rows = rows[np.argsort(steps[rows], kind="stable")]
+        labels.append(frame["label"].iat[rows[0]])
+        parts.append(frame["part"].iat[rows[0]])
+        sequences.append(values[rows])
+    return _finish(labels, name, Counter(), True, sequences=sequences, features=features,
+                   parts=parts)
+
+
+GIVEN_SPLIT = ("japanese-vowels",)
 
 
 # ---------------------------------------------------------------- users' files
@@ -264,6 +286,8 @@ def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
     path = Path(data).expanduser()
     if not path.exists() and str(data) == "sentiment":
         return read_sentiment(classes, neutral)
+    if not path.exists() and str(data) in GIVEN_SPLIT:
+        return read_given_split(str(data))
     if not path.exists() and os.sep not in str(data) and not path.suffix:
         get_info(str(data))  # an unknown name: the registry's error lists the known ones
         known = ", ".join(d.name for d in list_datasets("labelled"))

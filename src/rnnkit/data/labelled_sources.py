@@ -1,4 +1,6 @@
-"""The ``sentiment`` dataset: 23,703 human-rated sentences from the VADER paper's ground truth.
+"""Labelled datasets by name: ``sentiment`` (texts) and ``japanese-vowels`` (numeric sequences).
+
+``sentiment``: 23,703 human-rated sentences from the VADER paper's ground truth.
 
 Source: the ``vaderSentiment==3.3.2`` source archive holds
 ``additional_resources/hutto_ICWSM_2014.tar.gz``, a tar inside the tar, read here in memory
@@ -111,4 +113,70 @@ register(DatasetInfo(
     licence="package MIT; cite Hutto & Gilbert 2014", size=3_157_402,
     sha256="70269dd20060225462c0c1b356f3f0a60dabb44519f20c4ea0f207bbc34e0f42",
     convert=vader_ground_truth, extension=".tsv",
+))
+
+
+# ---------------------------------------------------------------- japanese-vowels
+# The UCI Japanese Vowels data (Kudo, Toyama & Shimbo 1999) as the aeon wheel ships it for the
+# UEA multivariate archive: 9 male speakers saying "ae", each utterance 12 LPC cepstrum
+# coefficients per frame over 7-29 frames; the class is the speaker. The given split is kept:
+# 270 training utterances (30 per speaker) and 370 test utterances (24-88 per speaker).
+
+VOWELS = "aeon/datasets/data/JapaneseVowels/JapaneseVowels_{part}.ts"
+VOWEL_CASES = {"TRAIN": 270, "TEST": 370}
+VOWEL_DIMENSIONS = 12
+
+
+def ts_cases(text: str, name: str) -> list[tuple[list[list[str]], str]]:
+    """The cases of a ``.ts`` file (the sktime/aeon format): per case, its dimensions (each a
+    list of number strings, checked to parse) and its class label."""
+    cases, in_data = [], False
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            in_data = line.lower() == "@data"
+            continue
+        *dims, label = line.split(":")
+        values = [d.split(",") for d in dims]
+        try:
+            [float(v) for d in values for v in d]
+        except ValueError:
+            raise DataError(f"{name} line {number} holds a value that is not a number; "
+                            "report it to rnnkit") from None
+        if not values or len({len(d) for d in values}) != 1 or not label.strip():
+            raise DataError(f"{name} line {number} is not dimensions of one length and a "
+                            "label; report it to rnnkit")
+        cases.append((values, label.strip()))
+    return cases
+
+
+def japanese_vowels(archive: Path) -> str:
+    """Both parts as one long-form CSV: ``part,id,t,c1..c12,label``, a row per frame (values
+    verbatim), training cases first, each in file order."""
+    columns = ",".join(f"c{i}" for i in range(1, VOWEL_DIMENSIONS + 1))
+    lines = [f"part,id,t,{columns},label"]
+    for part, count in VOWEL_CASES.items():
+        member = VOWELS.format(part=part)
+        text = next(iter(archive_members(archive, re.escape(member)).values())).decode("utf-8")
+        cases = ts_cases(text, member)
+        if len(cases) != count or any(len(dims) != VOWEL_DIMENSIONS for dims, _ in cases):
+            raise DataError(f"{member} does not hold {count} cases of {VOWEL_DIMENSIONS} "
+                            "dimensions; report it to rnnkit")
+        name = part.lower()
+        for k, (dims, label) in enumerate(cases, 1):
+            for t, frame in enumerate(zip(*dims)):
+                lines.append(f"{name},{name}-{k:03d},{t},{','.join(frame)},{label}")
+    return "\n".join(lines) + "\n"
+
+
+register(DatasetInfo(
+    name="japanese-vowels", kind="labelled",
+    description="640 utterances by 9 speakers, 12 LPC cepstra x 7-29 frames; given split 270/370",
+    package="aeon", version="1.6.0",
+    member="aeon/datasets/data/JapaneseVowels/JapaneseVowels_{TRAIN,TEST}.ts",
+    licence="UCI data (package BSD-3)", size=1_325_129,
+    sha256="d4ff79c4a3f8dc781aeaa8c7f78a871ce177d7fe400c137f43cf429c19c0236a",
+    convert=japanese_vowels, extension=".csv",
 ))

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from rnnkit.data.labelled import LabelledSet, read_labelled, relabel, split_indices
+from rnnkit.data.streams import check_fractions
 from rnnkit.errors import ConfigError
 from rnnkit.label_metrics import label_report
 from rnnkit.tasks.classify_model import (  # noqa: F401 (default_train_config: part of the API)
@@ -59,7 +60,18 @@ def resolve(data: LabelledSet | str, **read_options) -> LabelledSet:
 
 
 def split_data(data: LabelledSet, fractions=(0.8, 0.1, 0.1), seed: int = 0):
-    """``(train, valid, test)`` subsets: stratified, seeded, duplicate texts in one split."""
+    """``(train, valid, test)`` subsets: stratified, seeded, duplicate texts in one split.
+
+    Data with a given split (``data.parts``) keeps it: its test rows are the test split, and
+    valid is cut from its training rows, stratified, in the ratio of the valid and train
+    fractions."""
+    if data.parts is not None:
+        given = np.array(data.parts)
+        pool, test = np.flatnonzero(given == "train"), np.flatnonzero(given == "test")
+        train_share, valid_share, _ = check_fractions(fractions)
+        share = valid_share / (train_share + valid_share)
+        train, valid, _ = split_indices(data.labels[pool], (1 - share, share, 0.0), seed)
+        return data.subset(pool[train]), data.subset(pool[valid]), data.subset(test)
     return tuple(data.subset(i) for i in split_indices(data.labels, fractions, seed, data.groups))
 
 

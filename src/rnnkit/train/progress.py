@@ -31,6 +31,7 @@ class ProgressBar:
         self.last_tokens = None
         self.last_time = None
         self.valid = ""
+        self.shown_first = False
 
     def _open(self) -> tqdm:
         if self.bar is None:
@@ -61,6 +62,9 @@ class ProgressBar:
             )
             target = round(info["time"]) if self.by_time else info["step"]
             bar.update(max(0, min(target, bar.total) - bar.n))
+            if not self.shown_first:  # the first step is always drawn: training has started
+                bar.refresh()
+                self.shown_first = True
         elif event == "eval":
             key = f"valid_{self.metric}"
             if key in info:
