@@ -226,13 +226,18 @@ class ClassifyTask:
 
         ``"loss"``, which decides the weights kept, is the error rate ``1 - accuracy`` (the
         zero-one loss) when the config selects by accuracy, else the cross-entropy: a model's
-        cross-entropy rises with over-confidence long before its accuracy stops improving."""
+        cross-entropy rises with over-confidence long before its accuracy stops improving.
+        Ties in accuracy go to the lower cross-entropy: the error rate gets a tie-break term
+        below half of one example's worth (a small validation set is often at the same
+        accuracy for many evaluations, and the first of them is the least trained)."""
         probabilities = predict_proba(self.model, self.encoder, self.valid_examples)
         truth = torch.from_numpy(self.valid.labels)
         loss = F.nll_loss(torch.from_numpy(np.log(probabilities + 1e-12)), truth,
                           weight=None if self.weight is None else self.weight.double())
         report = label_report(self.valid.labels, probabilities.argmax(1), self.model.config.names)
         error = 1.0 - report["accuracy"]
-        return {"loss": error if self.model.config.select == "accuracy" else float(loss),
+        tie_break = min(float(loss), 10.0) / 10.0 * 0.5 / max(len(truth), 1)
+        return {"loss": error + tie_break if self.model.config.select == "accuracy"
+                else float(loss),
                 "cross_entropy": float(loss), "accuracy": report["accuracy"],
                 "macro_f1": report["macro_f1"]}
