@@ -330,3 +330,15 @@ def test_cli_unknown_name_exits_2_with_one_line(tmp_path):
     assert done.stderr.splitlines() == [f"rnnkit: error: unknown dataset 'nope'; known datasets: "
                                         f"{known}"]
     assert done.stdout == ""
+
+
+def test_data_commands_start_without_torch_or_pandas(tmp_path):
+    code = ("import sys; from rnnkit.cli.main import main; code = main(['data', 'list', "
+            "'--json']); print(code, 'torch' in sys.modules, 'pandas' in sys.modules, "
+            "file=sys.stderr)")
+    env = {**os.environ, "RNNKIT_DATA": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert run.stderr.strip() == "0 False False", run.stderr
+    listing = json.loads(run.stdout)["datasets"]
+    assert any(row["name"] == "japanese-vowels" for row in listing)

@@ -9,10 +9,44 @@ The building blocks are plain ``torch.nn.Module``s:
 - :mod:`rnnkit.nn` has drop-ins for ``torch.nn.RNN``, ``LSTM``, ``GRU`` and their cells.
 """
 
-from rnnkit.cells import Cell, ElmanCell, GRUCell, LayerNormGRUCell, LayerNormLSTMCell, LSTMCell
-from rnnkit.layers import Bidirectional, Recurrent, Stack, Trajectory
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers; at run time the names load on first use (below)
+    from rnnkit.cells import (
+        Cell,
+        ElmanCell,
+        GRUCell,
+        LayerNormGRUCell,
+        LayerNormLSTMCell,
+        LSTMCell,
+    )
+    from rnnkit.layers import Bidirectional, Recurrent, Stack, Trajectory
 
 __version__ = "0.1.0"
+
+# torch loads with the first of these names, not with ``import rnnkit``: commands that need no
+# tensors (``rnnkit data list``) start in a fraction of a second
+_LAZY = {
+    "Cell": "rnnkit.cells", "ElmanCell": "rnnkit.cells", "GRUCell": "rnnkit.cells",
+    "LSTMCell": "rnnkit.cells", "LayerNormGRUCell": "rnnkit.cells",
+    "LayerNormLSTMCell": "rnnkit.cells", "Bidirectional": "rnnkit.layers",
+    "Recurrent": "rnnkit.layers", "Stack": "rnnkit.layers", "Trajectory": "rnnkit.layers",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rnnkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Bidirectional",

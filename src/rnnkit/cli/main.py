@@ -19,12 +19,16 @@ GROUPS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or only the group ``only`` (the others' modules, which import
+    torch and the task code, then stay unloaded: ``rnnkit data list`` starts quickly)."""
     parser = argparse.ArgumentParser(
         prog="rnnkit", description="Recurrent neural networks on the CPU, exact and fast."
     )
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     for name in GROUPS:
+        if only is not None and name.rsplit(".", 1)[1] != only:
+            continue
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as missing:
@@ -36,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    names = {name.rsplit(".", 1)[1] for name in GROUPS}
+    parser = build_parser(argv[0] if argv and argv[0] in names else None)
     args = parser.parse_args(argv)
     try:
         result = args.func(args)

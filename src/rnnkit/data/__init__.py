@@ -18,15 +18,6 @@ from rnnkit.data.registry import (
     register,
     resolve_text,
 )
-from rnnkit.data.streams import (
-    DEFAULT_FRACTIONS,
-    Segments,
-    Splits,
-    batchify,
-    check_fractions,
-    parse_fractions,
-    split_stream,
-)
 from rnnkit.data.text import (
     EOS,
     UNK,
@@ -36,7 +27,6 @@ from rnnkit.data.text import (
     make_tokenizer,
     read_text_file,
 )
-from rnnkit.data.vocab import Vocabulary
 
 __all__ = [
     "DEFAULT_FRACTIONS",
@@ -66,13 +56,22 @@ __all__ = [
 ]
 
 
+# loaded on first use: streams and vocabularies need torch, the readers pandas; the registry
+# (``rnnkit data list|get``) needs neither
+_LAZY = {
+    **dict.fromkeys(("DEFAULT_FRACTIONS", "Segments", "Splits", "batchify", "check_fractions",
+                     "parse_fractions", "split_stream"), "rnnkit.data.streams"),
+    "Vocabulary": "rnnkit.data.vocab",
+    "read_series": "rnnkit.data.series",
+    "read_labelled": "rnnkit.data.labelled",
+}
+
+
 def __getattr__(name: str):
-    if name == "read_series":
-        from rnnkit.data.series import read_series
+    if name in _LAZY:
+        import importlib
 
-        return read_series
-    if name == "read_labelled":
-        from rnnkit.data.labelled import read_labelled
-
-        return read_labelled
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'rnnkit.data' has no attribute {name!r}")
