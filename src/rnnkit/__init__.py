@@ -11,8 +11,9 @@ The building blocks are plain ``torch.nn.Module``s:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from rnnkit._lazy import lazy_exports
 
 if TYPE_CHECKING:  # for type checkers; at run time the names load on first use (below)
     from rnnkit.cells import (
@@ -37,16 +38,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'rnnkit' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
 
 __all__ = [
     "Bidirectional",

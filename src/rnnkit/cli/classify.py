@@ -28,17 +28,19 @@ def _read_options(parser, defaults: bool = True) -> None:
 
 
 def _read_kwargs(args) -> dict:
-    if args.data == "sentiment" and not Path(args.data).exists():
+    from rnnkit.data.registry import list_datasets
+
+    named = {d.name for d in list_datasets("labelled")}
+    if args.data in named and not Path(args.data).exists():
         given = [flag for flag, value in (("--text-col", args.text_col),
                                           ("--label-col", args.label_col),
                                           ("--id-col", args.id_col), ("--time-col", args.time_col),
-                                          ("--value-col", args.value_col),
-                                          ("--kind", args.kind if args.kind != "text" else None))
+                                          ("--value-col", args.value_col))
                  if value is not None]
         if given:
             raise ConfigError(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for a "
-                              "file's columns; the sentiment dataset has its own (text, label): "
-                              "drop it, or give a file with --data")
+                              f"file's columns; the {args.data} dataset has its own: drop "
+                              f"{'it' if len(given) == 1 else 'them'}, or give a file with --data")
     values = [c.strip() for c in args.value_col.split(",") if c.strip()] if args.value_col else None
     return {"text_col": args.text_col, "label_col": args.label_col, "kind": args.kind,
             "id_col": args.id_col, "time_col": args.time_col, "value_cols": values,

@@ -8,6 +8,7 @@
 
 # the named series and labelled datasets register themselves here; their readers (pandas) load
 # on first use, so that `rnnkit data list` and every import of rnnkit.data stay quick
+from rnnkit._lazy import lazy_exports
 from rnnkit.data import labelled_sources, series_sources  # noqa: F401
 from rnnkit.data.registry import (
     DatasetInfo,
@@ -66,12 +67,4 @@ _LAZY = {
     "read_labelled": "rnnkit.data.labelled",
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'rnnkit.data' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
