@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.cli.lm import _model_config, _train_config, register
-from rnnkit.tasks import language_model as api
+from rnnkit.tasks import lm as api
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from rnnkit.cli.main import main
-from rnnkit.tasks import language_model as api
+from rnnkit.tasks import lm as api
 
 ALICE = Path(__file__).parent / "fixtures" / "alice_head.txt"
 SCRIPT = Path(sys.executable).parent / "rnnkit"

@@ -15,9 +15,9 @@ from torch.nn import functional as F
 from rnnkit.data.streams import batchify
 from rnnkit.data.vocab import Vocabulary
 from rnnkit.errors import CheckpointError, DataError
-from rnnkit.tasks import language_model as api
-from rnnkit.tasks.lm_model import LanguageModel, LMConfig
-from rnnkit.tasks.lm_task import LMTask, stream_loss
+from rnnkit.tasks import lm as api
+from rnnkit.tasks.lm.model import LanguageModel, LMConfig
+from rnnkit.tasks.lm.task import LMTask, stream_loss
 from rnnkit.train import TrainConfig
 from rnnkit.train import checkpoint as ckpt
 

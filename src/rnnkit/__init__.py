@@ -6,7 +6,9 @@ The building blocks are plain ``torch.nn.Module``s:
   :class:`LayerNormLSTMCell`, :class:`LayerNormGRUCell`;
 - :class:`Recurrent` unrolls any cell through time (lengths, masks, direction, state,
   trajectories, dropouts), :class:`Bidirectional` and :class:`Stack` compose layers;
-- :mod:`rnnkit.nn` has drop-ins for ``torch.nn.RNN``, ``LSTM``, ``GRU`` and their cells.
+- :mod:`rnnkit.nn` has drop-ins for ``torch.nn.RNN``, ``LSTM``, ``GRU`` and their cells;
+- :func:`register_cell` makes a cell of your own usable by name everywhere (``--cell NAME``);
+- :func:`load` opens any trained model directory (its task's model, with ``predict``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ if TYPE_CHECKING:  # for type checkers; at run time the names load on first use 
         LayerNormGRUCell,
         LayerNormLSTMCell,
         LSTMCell,
+        register_cell,
     )
     from rnnkit.layers import Bidirectional, Recurrent, Stack, Trajectory
+    from rnnkit.tasks import load
 
 __version__ = "0.1.0"
 
@@ -35,6 +39,7 @@ _LAZY = {
     "LSTMCell": "rnnkit.cells", "LayerNormGRUCell": "rnnkit.cells",
     "LayerNormLSTMCell": "rnnkit.cells", "Bidirectional": "rnnkit.layers",
     "Recurrent": "rnnkit.layers", "Stack": "rnnkit.layers", "Trajectory": "rnnkit.layers",
+    "register_cell": "rnnkit.cells", "load": "rnnkit.tasks",
 }
 
 
@@ -51,4 +56,6 @@ __all__ = [
     "Recurrent",
     "Stack",
     "Trajectory",
+    "load",
+    "register_cell",
 ]

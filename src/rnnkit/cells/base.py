@@ -18,8 +18,15 @@ A cell may also define ``_sequence_step(weight_hh=None, h_mask=None)``, returnin
 built-in cells get both from :class:`PreparedRecurrence`, which transposes ``weight_hh`` there);
 layers use it only when the same class defines ``step``, so overriding ``step`` alone is safe.
 
-A cell whose math is exactly one of torch's fused kernels says so through ``native_spec``;
-layers then run it at torch.nn's speed when nothing needs the per-step view.
+Two doors to whole-sequence speed, used by layers when nothing needs the per-step view
+(trajectories, recurrent dropout, zoneout):
+
+- a cell whose math is exactly one of torch's fused kernels says so through ``native_spec``;
+  layers then run it at torch.nn's speed;
+- any cell may override ``scan(xp, state, mask)``: the whole sequence at once (a parallel scan
+  for minGRU-style cells whose gates read only the input, or a kernel of its own). It must equal
+  ``step`` applied at every step; ``tests/test_cells.py`` checks every registered cell that
+  has one against the step loop.
 """
 
 from __future__ import annotations
@@ -98,6 +105,24 @@ class Cell(nn.Module):
     def native_spec(self) -> NativeSpec | None:
         """The fused torch kernel that computes exactly this cell, or None."""
         return None
+
+    def scan(
+        self, xp: Tensor, state: State, mask: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """Optional: every step at once, equal to ``step`` applied in order.
+
+        ``xp (B, T, G*H)`` is the projected input in processing order, ``state`` the state
+        before the first step, ``mask (B, T)`` (True = a real step; None = all real) marks the
+        steps whose state update happens: the state is carried unchanged over the others.
+        Returns ``(outputs (B, T, H), final_state)``, ``outputs[:, t]`` being the output after
+        step t (anything at masked steps: the layer zeros them).
+        """
+        raise NotImplementedError
+
+    @property
+    def has_scan(self) -> bool:
+        """Whether this cell's class offers a whole-sequence :meth:`scan`."""
+        return type(self).scan is not Cell.scan
 
     def reset_parameters(self) -> None:
         """torch.nn's initialisation: every parameter uniform in ``±1/sqrt(hidden_size)``."""

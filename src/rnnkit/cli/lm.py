@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rnnkit.cli.common import duration, positive_int, print_json
+from rnnkit.cli.common import print_json
+from rnnkit.cli.options import add_config, add_training, config_from_args, train_config_from_args
 from rnnkit.data.streams import parse_fractions
-from rnnkit.errors import ConfigError
-from rnnkit.tasks import language_model as api
-from rnnkit.tasks.lm_model import LMConfig, default_train_config
-from rnnkit.train.loop import TrainConfig
+from rnnkit.tasks import lm as api
+from rnnkit.tasks.lm import LMConfig, default_train_config
 from rnnkit.train.progress import ProgressBar
 
 
@@ -21,46 +20,14 @@ def register(groups) -> None:
     train = verbs.add_parser("train", help="train a language model into a directory")
     train.add_argument("--data", help="dataset name (rnnkit data list) or text file")
     train.add_argument("--out", required=True, type=Path, help="model directory to write")
-    train.add_argument("--level", choices=("char", "word"), default="char")
     train.add_argument("--encoding", default="utf-8", help="encoding of a text file")
     train.add_argument("--split", default="0.9,0.05,0.05", help="train,valid,test fractions")
-    budget = train.add_mutually_exclusive_group()
-    budget.add_argument("--time", type=duration, help="wall-time budget, e.g. 5m (default 5m)")
-    budget.add_argument("--steps", type=positive_int, help="optimizer steps budget")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    d = LMConfig()
-    model = train.add_argument_group("model")
-    model.add_argument("--cell", default=d.cell, help="lstm, gru, rnn, ln-lstm, ln-gru, gru-cho")
-    model.add_argument("--layers", type=positive_int, default=d.layers)
-    model.add_argument("--hidden", type=positive_int, default=d.hidden)
-    model.add_argument(
-        "--embedding",
-        type=positive_int,
-        default=None,
-        help=f"embedding size (default {d.embedding} for char, --hidden for word)",
-    )
-    model.add_argument("--dropout", type=float, default=d.dropout)
-    model.add_argument("--no-tie", action="store_true", help="do not tie embedding and decoder")
-    model.add_argument("--lower", action="store_true", help="lower-case the text")
-    model.add_argument("--max-vocab", type=int, default=d.max_vocab, help="word level: cap")
-    t = default_train_config()
-    opt = train.add_argument_group("optimisation")
-    opt.add_argument("--batch", type=positive_int, default=d.batch, help="parallel streams")
-    opt.add_argument("--bptt", type=positive_int, default=d.bptt, help="steps per segment")
-    opt.add_argument(
+    train.add_argument(
         "--window", action="store_true", help="full BPTT on random windows instead of carried state"
     )
-    opt.add_argument("--optimizer", default=t.optimizer, help="adamw, adam, rmsprop or sgd")
-    opt.add_argument("--lr", type=float, default=t.lr)
-    opt.add_argument("--weight-decay", type=float, default=t.weight_decay)
-    opt.add_argument("--schedule", default=t.schedule, help="cosine, step or constant")
-    opt.add_argument("--warmup", type=int, default=t.warmup, help="warm-up steps")
-    opt.add_argument("--clip", default=t.clip, help="norm, value or none")
-    opt.add_argument("--clip-at", type=float, default=t.clip_at, help="max norm or value")
-    opt.add_argument("--eval-every", type=positive_int, default=t.eval_every)
-    opt.add_argument("--patience", type=int, default=t.patience, help="early stopping; 0 = off")
-    opt.add_argument("--checkpoint-every", type=positive_int, default=t.checkpoint_every)
-    opt.add_argument("--seed", type=int, default=t.seed)
+    add_config(train.add_argument_group("model"), LMConfig)
+    add_training(train, default_train_config())
     train.add_argument("--no-baseline", action="store_true", help="skip the n-gram baseline")
     train.add_argument("--json", action="store_true", help="print the metrics as JSON")
     train.set_defaults(func=run_train)
@@ -92,9 +59,7 @@ def register(groups) -> None:
 
     base = verbs.add_parser("baseline", help="Kneser-Ney 1- to 5-gram models on the same split")
     base.add_argument("--data", required=True)
-    base.add_argument("--level", choices=("char", "word"), default="char")
-    base.add_argument("--lower", action="store_true")
-    base.add_argument("--max-vocab", type=int, default=0)
+    add_config(base, LMConfig, helps={}, skip=_NOT_FOR_BASELINE)
     base.add_argument("--encoding", default="utf-8")
     base.add_argument("--split", default="0.9,0.05,0.05")
     base.add_argument("--out", type=Path, help="also write metrics.json into this directory")
@@ -103,40 +68,8 @@ def register(groups) -> None:
     base.set_defaults(func=run_baseline)
 
 
-def _model_config(args) -> LMConfig:
-    embedding = args.embedding or (64 if args.level == "char" else args.hidden)
-    return LMConfig(
-        level=args.level,
-        cell=args.cell,
-        layers=args.layers,
-        hidden=args.hidden,
-        embedding=embedding,
-        dropout=args.dropout,
-        tie=not args.no_tie,
-        bptt=args.bptt,
-        batch=args.batch,
-        lower=args.lower,
-        max_vocab=args.max_vocab,
-    )
-
-
-def _train_config(args) -> TrainConfig:
-    time_budget = args.time if args.time or args.steps else 300.0
-    return TrainConfig(
-        steps=args.steps,
-        time=time_budget,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
-        warmup=args.warmup,
-        clip=args.clip,
-        clip_at=args.clip_at,
-        eval_every=args.eval_every,
-        patience=args.patience,
-        checkpoint_every=args.checkpoint_every,
-        seed=args.seed,
-    )
+# the baseline reads tokens as a model would, and has no network
+_NOT_FOR_BASELINE = ("cell", "layers", "hidden", "embedding", "dropout", "tie", "bptt", "batch")
 
 
 def _score_line(name: str, m: dict, level: str) -> str:
@@ -145,17 +78,14 @@ def _score_line(name: str, m: dict, level: str) -> str:
 
 
 def run_train(args) -> int:
-    if args.data is None and not args.resume:
-        raise ConfigError("give the text to learn: --data NAME|FILE (or --resume a run in --out)")
-    split = parse_fractions(args.split)
-    train_config = _train_config(args)
+    train_config = train_config_from_args(args, default_train_config())
     bar = ProgressBar(train_config.steps, train_config.time if not train_config.steps else None)
     metrics = api.fit(
         args.data,
         args.out,
-        _model_config(args),
+        config_from_args(LMConfig, args),
         train_config,
-        split=split,
+        split=parse_fractions(args.split),
         encoding=args.encoding,
         mode="window" if args.window else "carry",
         resume=args.resume,
@@ -213,10 +143,8 @@ def run_predict(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from rnnkit.data.registry import resolve_text
-
     lm = api.load(args.model)
-    metrics = api.evaluate(lm, resolve_text(args.file, args.encoding))
+    metrics = api.evaluate_data(lm, args.file, args.encoding)
     if args.json:
         print_json(metrics)
         return 0
@@ -227,19 +155,14 @@ def run_evaluate(args) -> int:
 
 
 def run_baseline(args) -> int:
-    from rnnkit.train.checkpoint import write_json
-
-    config = LMConfig(level=args.level, lower=args.lower, max_vocab=args.max_vocab)
-    corpus = api.prepare(args.data, config, parse_fractions(args.split), args.encoding)
-    result = api.ngram_baseline(corpus, args.level, sample_length=args.sample)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        write_json(args.out / "metrics.json", {"task": "lm-baseline", **result})
+    config = config_from_args(LMConfig, args, skip=_NOT_FOR_BASELINE)
+    result = api.baseline(args.data, config, parse_fractions(args.split), args.encoding,
+                          args.sample, args.out)
     if args.json:
         print_json(result)
         return 0
-    key = "bpc" if args.level == "char" else "ppl"
-    print(f"Kneser-Ney n-grams on {args.data} ({args.level} level), validation split:")
+    key = "bpc" if config.level == "char" else "ppl"
+    print(f"Kneser-Ney n-grams on {args.data} ({config.level} level), validation split:")
     for row in result["orders"]:
         print(
             f"  {row['order']}-gram  {row['loss']:.4f} nats/token  {row[key]:8.3f} {key}"

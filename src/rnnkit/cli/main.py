@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from rnnkit.errors import RnnkitError
+from rnnkit.errors import ConfigError, RnnkitError
 
 # each module defines register(subparsers) that adds its group and sets `func` on its verbs
 GROUPS = (
@@ -25,6 +25,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnnkit", description="Recurrent neural networks on the CPU, exact and fast."
     )
+    from rnnkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     for name in GROUPS:
         if only is not None and name.rsplit(".", 1)[1] != only:
@@ -40,14 +43,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rnnkit.cli.options import expand_option_files, flag_message
+
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        argv = expand_option_files(argv)  # @FILE: options written in a file
+    except ConfigError as problem:
+        print(f"rnnkit: error: {problem}", file=sys.stderr)
+        return 2
     names = {name.rsplit(".", 1)[1] for name in GROUPS}
     parser = build_parser(argv[0] if argv and argv[0] in names else None)
     args = parser.parse_args(argv)
     try:
         result = args.func(args)
     except RnnkitError as problem:
-        print(f"rnnkit: error: {problem}", file=sys.stderr)
+        print(f"rnnkit: error: {flag_message(problem)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rnnkit: interrupted", file=sys.stderr)
@@ -56,7 +66,21 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (``rnnkit data list | head``): not an error
         sys.stderr.close()
         return 0
+    finally:
+        _record(args, argv)
     return int(result or 0)
+
+
+def _record(args, argv: list[str]) -> None:
+    """A trained directory keeps the command that made it (``rnnkit @DIR/options.txt``)."""
+    out = getattr(args, "out", None)
+    if getattr(args, "verb", None) in ("train", "backtest") and out is not None:
+        from rnnkit.tasks.base import record_command
+
+        try:
+            record_command(out, argv)
+        except OSError:
+            pass  # a read-only or vanished directory: the run itself is what matters
 
 
 if __name__ == "__main__":

@@ -31,11 +31,11 @@ def filter_logits(logits: Tensor, top_k: int = 0, top_p: float = 1.0) -> Tensor:
 def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
     """Raise a ConfigError naming the first out-of-range sampling option."""
     if temperature < 0:
-        raise ConfigError(f"--temperature must be >= 0 (0 = greedy), got {temperature}")
+        raise ConfigError.bad("temperature", f"must be >= 0 (0 = greedy), got {temperature}")
     if not 0.0 < top_p <= 1.0:
-        raise ConfigError(f"--top-p must be in (0, 1], got {top_p}")
+        raise ConfigError.bad("top_p", f"must be in (0, 1], got {top_p}")
     if top_k < 0:
-        raise ConfigError(f"--top-k must be >= 0 (0 = off), got {top_k}")
+        raise ConfigError.bad("top_k", f"must be >= 0 (0 = off), got {top_k}")
 
 
 def sample_next(

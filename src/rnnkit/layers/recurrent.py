@@ -73,9 +73,11 @@ class Recurrent(nn.Module):
       either side, or skip steps in the middle (the state is carried over them);
     - ``reverse=True`` reads each row's real steps from last to first.
 
-    ``backend="auto"`` runs torch's fused kernel when the cell has one and nothing needs the
-    per-step loop (trajectories, recurrent dropout, zoneout, a mask with holes); ``"native"``
-    insists on it and ``"reference"`` always runs the loop, the specification of the others.
+    ``backend="auto"`` runs a whole-sequence path when the cell has one and nothing needs the
+    per-step loop (trajectories, recurrent dropout, zoneout, a mask with holes for fused
+    kernels): torch's fused kernel for the standard cells, else the cell's own ``scan``;
+    ``"native"`` insists on one and ``"reference"`` always runs the loop, the specification of
+    the others. :meth:`step` advances one time step, for decoders.
     """
 
     def __init__(
@@ -119,15 +121,21 @@ class Recurrent(nn.Module):
         return self.cell.output_size
 
     def native_obstacle(self, steps: Steps | None, trajectories: bool) -> str | None:
-        """Why the fused kernel cannot run this call, or None if it can."""
-        if self.cell.native_spec() is None:
-            return f"{type(self.cell).__name__} has no fused kernel"
+        """Why no whole-sequence path (fused kernel or the cell's ``scan``) can run this call,
+        or None if one can."""
+        cell = self.cell
+        if cell.native_spec() is None and not cell.has_scan:
+            return f"{type(cell).__name__} has no fused kernel and no scan"
         if trajectories:
             return "trajectories need the per-step loop"
         if self.recurrent_dropout and self.training:
             return "recurrent dropout needs the per-step loop"
         if self.zoneout:
             return "zoneout needs the per-step loop"
+        if cell.native_spec() is None:
+            if self.dropconnect:
+                return "dropconnect needs the per-step loop (scan takes no weight_hh)"
+            return None  # a scan carries the state over any mask
         if steps is not None and not steps.contiguous:
             return "a mask with holes needs the per-step loop"
         return None
@@ -163,7 +171,11 @@ class Recurrent(nn.Module):
             raise ValueError(f"backend='native' cannot run this call: {obstacle}; use 'auto'")
         trajectory = None
         if self.backend != "reference" and obstacle is None:
-            out, final = run_native(cell.native_spec(), x, state, steps, self.reverse, w_hh)
+            spec = cell.native_spec()
+            if spec is not None:
+                out, final = run_native(spec, x, state, steps, self.reverse, w_hh)
+            else:
+                out, final = self._scan(x, state, steps)
         else:
             out, final, trajectory = self._loop(x, state, steps, w_hh, trajectories)
 
@@ -171,6 +183,55 @@ class Recurrent(nn.Module):
         if not self.return_sequences:
             out = last_valid(out, steps, self.reverse)
         return (out, final, trajectory) if trajectories else (out, final)
+
+    def _scan(self, x: Tensor, state: State, steps: Steps | None) -> tuple[Tensor, State]:
+        """The cell's own whole-sequence form, in processing order (flipped for reverse)."""
+        mask = steps.mask if steps is not None else None
+        if mask is not None:
+            x = x.masked_fill(~mask.unsqueeze(-1), 0.0)  # as in the loop: no NaN padding
+        if self.reverse:
+            x = x.flip(1)
+            mask = mask.flip(1) if mask is not None else None
+        out, final = self.cell.scan(self.cell.project(x), state, mask)
+        if self.reverse:
+            out = out.flip(1)
+        if steps is not None:
+            out = out * steps.mask.unsqueeze(-1).to(out.dtype)
+        return out, tuple(final)
+
+    def step(self, x: Tensor, state: State | Tensor | None = None) -> tuple[Tensor, State]:
+        """One time step: ``x (B, F), state -> (output (B, H), new_state)``.
+
+        Equal to :meth:`forward` on a sequence, fed one step at a time (the state of one call
+        given to the next); decoders and samplers call it. The cell's own ``step`` runs, with no
+        layer machinery (lengths, masks, kernel dispatch) around it. In training, the layer's
+        dropouts draw a fresh mask at every call (a step has no sequence to share one with).
+        """
+        cell = self.cell
+        if x.dim() != 2 or x.size(-1) != cell.input_size:
+            raise ValueError(
+                f"a step's input must have shape (batch, {cell.input_size}), got {tuple(x.shape)}"
+            )
+        if self.reverse:
+            raise ValueError("a reverse layer reads the sequence from its end: it cannot step")
+        state = cell.check_state(state, x.size(0), x.device, x.dtype)
+        training = self.training
+        if self.input_dropout and training:
+            x = variational_dropout(x.unsqueeze(1), self.input_dropout, True).squeeze(1)
+        options = {}
+        if self.dropconnect:
+            options["weight_hh"] = dropconnect(cell.weight_hh, self.dropconnect, training)
+        if self.recurrent_dropout and training:
+            options["h_mask"] = variational_mask(
+                (x.size(0), cell.state_sizes[0]), self.recurrent_dropout, x
+            )
+        new, _ = cell.step(cell.project(x), state, **options)
+        if self.zoneout:
+            new = tuple(zoneout(o, n, self.zoneout, training) for o, n in zip(state, new))
+        out = new[0]
+        if self.output_dropout and training:
+            out = variational_dropout(out.unsqueeze(1), self.output_dropout, True).squeeze(1)
+        return out, new
 
     def _loop(self, x: Tensor, state: State, steps: Steps | None, w_hh, record: bool):
         """The reference path: one projection matmul, then ``cell.step`` at every step."""

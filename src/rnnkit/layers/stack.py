@@ -65,6 +65,41 @@ class Stack(nn.Module):
                 paths.append(result[2])
         return (x, finals, paths) if trajectories else (x, finals)
 
+    def initial_state(self, batch: int, device=None, dtype=None) -> list:
+        """Zeros for every layer (what ``states=None`` means)."""
+        return [layer.cell.initial_state(batch, device, dtype) for layer in self._steppable()]
+
+    def step(self, x: Tensor, states=None) -> tuple[Tensor, list]:
+        """One time step through every layer: ``x (B, F), states -> (y (B, H), states)``.
+
+        Equal to :meth:`forward` fed one step at a time (tested); the one place that steps a
+        stack, for generation, recurrent decoders and attention decoders. ``states`` has one
+        entry per layer (None: zeros). Bidirectional layers cannot step: they read the future.
+        """
+        layers = self._steppable()
+        if states is None:
+            states = [None] * len(layers)
+        elif len(states) != len(layers):
+            raise ValueError(
+                f"states must have one entry per layer ({len(layers)}), got {len(states)}"
+            )
+        new_states = []
+        for k, (layer, state) in enumerate(zip(layers, states)):
+            if k > 0 and self.dropout:
+                x = F.dropout(x, self.dropout, self.training)
+            x, state = layer.step(x, state)
+            new_states.append(state)
+        return x, new_states
+
+    def _steppable(self) -> list[Recurrent]:
+        for k, layer in enumerate(self.layers):
+            if not isinstance(layer, Recurrent) or layer.reverse:
+                raise ValueError(
+                    f"layer {k} ({type(layer).__name__}) reads the sequence backwards: only "
+                    "a stack of forward Recurrent layers can step"
+                )
+        return list(self.layers)
+
 
 def build_stack(
     cell: str | Sequence[str],

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.utils import _pytree as pytree
 
+from rnnkit.config import Config, param
 from rnnkit.errors import CheckpointError, ConfigError, RnnkitError
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train.allocator import keep_freed_memory
@@ -45,53 +46,50 @@ class TrainTask(Protocol):
 
 
 @dataclass
-class TrainConfig:
-    steps: int | None = None  # optimizer steps in all
-    time: float | None = None  # seconds of wall time in all
-    lr: float = 3e-3
-    optimizer: str = "adamw"
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    schedule: str = "cosine"
-    warmup: int = 50
-    min_lr_ratio: float = 0.1
-    clip: str = "norm"  # "norm", "value" or "none"
-    clip_at: float = 1.0
-    eval_every: int = 200
-    patience: int = 0  # evaluations without improvement before stopping; 0 = never
-    checkpoint_every: int = 500
-    log_every: int = 10
-    seed: int = 0
+class TrainConfig(Config):
+    """How to train: budget, optimizer and schedule, clipping, evaluation, checkpoints."""
+
+    steps: int | None = param(None, "optimizer steps in all (the budget, or --time)", cli=False)
+    time: float | None = param(None, "seconds of wall time in all", cli=False)
+    lr: float = param(3e-3, "peak learning rate")
+    optimizer: str = param("adamw", "the optimizer", choices=lambda: tuple(OPTIMIZERS))
+    weight_decay: float = param(0.0, "decoupled weight decay (AdamW) or L2 (others)")
+    momentum: float = param(0.9, "SGD momentum / RMSprop smoothing")
+    schedule: str = param("cosine", "learning-rate schedule after warm-up",
+                          choices=lambda: tuple(SCHEDULES))
+    warmup: int = param(50, "warm-up steps")
+    min_lr_ratio: float = param(0.1, "the schedule's floor, as a share of lr")
+    clip: str = param("norm", "gradient clipping", choices=("norm", "value", "none"))
+    clip_at: float = param(1.0, "the largest gradient norm (or value) kept")
+    eval_every: int = param(200, "validate every N steps")
+    patience: int = param(0, "evaluations without improvement before stopping (0 = never)")
+    checkpoint_every: int = param(500, "save the resume state every N steps")
+    log_every: int = param(10, "log a record every N steps")
+    seed: int = param(0, "random seed (initialisation, batches, dropout)")
 
     def check(self) -> None:
         if self.steps is None and self.time is None:
-            raise ConfigError("give a budget: --steps N or --time DURATION")
+            raise ConfigError("give a budget: steps or time", "steps")
         if self.steps is not None and self.steps <= 0:
-            raise ConfigError(f"--steps must be positive, got {self.steps}")
+            raise ConfigError.bad("steps", f"must be positive, got {self.steps}")
         if self.time is not None and self.time <= 0:
-            raise ConfigError(f"--time must be positive, got {self.time}")
-        if self.clip not in ("norm", "value", "none"):
-            raise ConfigError(f"--clip must be norm, value or none, got {self.clip!r}")
-        if self.clip != "none" and self.clip_at <= 0:
-            raise ConfigError(f"--clip-at must be positive, got {self.clip_at}")
-        for name in ("eval_every", "checkpoint_every", "log_every"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+            raise ConfigError.bad("time", f"must be positive, got {self.time}")
+        super().check()  # choices: clip, schedule, optimizer
+        if self.clip != "none":
+            self.require_positive("clip_at")
         # checked here, not at the first step, so that nothing is written for a typo
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(
-                f"--schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
-            )
+        self.require_positive("eval_every", "checkpoint_every", "log_every")
         for name in ("warmup", "patience", "weight_decay"):
-            value = getattr(self, name)
-            if value < 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
-        if not 0.0 <= self.min_lr_ratio <= 1.0:
-            raise ConfigError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+            self.require_at_least(name, 0)
+        self.require_fraction("min_lr_ratio", closed=True)
+
+    def with_budget(self, steps: int | None = None, time: float | None = None) -> TrainConfig:
+        """This config with a budget of ``steps`` or else ``time`` (neither: unchanged)."""
+        if steps:
+            return replace(self, steps=steps, time=None)
+        if time:
+            return replace(self, steps=None, time=time)
+        return self
 
 
 @dataclass
@@ -264,8 +262,8 @@ class Trainer:
         loss, self.carry, tokens = self.task.train_loss(batch, self.carry)
         if not torch.isfinite(loss):
             raise Diverged(
-                f"the training loss became {loss.item()} at step {s.step + 1}; lower --lr or "
-                f"clip harder (--clip-at); the last checkpoint in {self.out} is intact"
+                f"the training loss became {loss.item()} at step {s.step + 1}; lower the learning "
+                f"rate (lr) or clip harder (clip_at); the last checkpoint in {self.out} is intact"
             )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -276,8 +274,8 @@ class Trainer:
             # clipping would turn an infinite gradient into NaN weights, and the next
             # checkpoint would save them: stop with the weights of the last good step
             raise Diverged(
-                f"the gradient norm became {grad_norm} at step {s.step + 1}; lower --lr; "
-                f"the last checkpoint in {self.out} is intact"
+                f"the gradient norm became {grad_norm} at step {s.step + 1}; lower the learning "
+                f"rate (lr); the last checkpoint in {self.out} is intact"
             )
         clipped = False
         if c.clip == "norm":

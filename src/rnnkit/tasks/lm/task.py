@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from rnnkit.data.streams import batchify
 from rnnkit.errors import DataError
-from rnnkit.tasks.lm_model import LanguageModel, detach_state
+from rnnkit.tasks.lm.model import LanguageModel, detach_state
 
 
 def metrics_from_loss(loss: float, level: str, chars_per_token: float = 1.0) -> dict[str, float]:
@@ -68,12 +68,14 @@ class LMTask:
         if train_ids.numel() < need:
             raise DataError(
                 f"the training split has {train_ids.numel()} tokens but one batch needs "
-                f"{need} (batch {batch} x (bptt {bptt} + 1)): use more text or lower --batch/--bptt"
+                f"{need} (batch {batch} x (bptt {bptt} + 1)): use more text or lower batch/bptt",
+                parameters=("batch", "bptt"),
             )
         if valid_ids.numel() < 4:
             raise DataError(
                 f"the validation split has {valid_ids.numel()} tokens, fewer than the 4 needed; "
-                "use a longer text or a larger validation fraction (--split)"
+                "use a longer text or a larger validation fraction (split)",
+                parameters=("split",),
             )
         self.model, self.valid_ids, self.batch, self.bptt = model, valid_ids, batch, bptt
         self.mode, self.seed = mode, seed

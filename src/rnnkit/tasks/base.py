@@ -1,0 +1,193 @@
+"""What every task shares: the Config base, the model directory, and the fit scaffold.
+
+A task is a package of :mod:`rnnkit.tasks` (``lm``, ``classify``, ``tag``, ``forecast``) with the
+same shape: ``__init__`` (its public API: ``fit``, ``load``, ``evaluate``, ``predict``...),
+``model.py`` (the ``nn.Module`` and its :class:`Config`), ``task.py`` (batches -> loss and
+metrics, the :class:`~rnnkit.train.loop.TrainTask` the trainer runs) and ``data.py``. This module
+holds what they would otherwise each copy:
+
+- :class:`Config`: ``check``, ``to_dict``, ``from_dict`` written once, and :func:`param` to
+  declare a field with the help text (and choices) the command line shows for it;
+- the model directory: :func:`write_config` (``config.json`` with a ``format`` version and the
+  ``task`` name), :func:`read_config` (open and validate), :func:`load_model`,
+  :func:`write_metrics`, :func:`add_evaluation`;
+- the fit scaffold: :func:`resume_settings` and :func:`resumed_train_config` (``resume=True``),
+  :func:`train` (run the Trainer, keep the best weights, write ``metrics.csv``) and
+  :func:`run_summary` (the numbers every task reports about its run).
+
+A model directory holds ``config.json``, ``model.safetensors`` (the best validation weights),
+``checkpoint/`` (the state to resume from), ``metrics.json`` and ``metrics.csv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import Config, choices_of, param  # noqa: F401 (the tasks' config base)
+from rnnkit.errors import CheckpointError, ConfigError
+from rnnkit.train import checkpoint as ckpt
+
+FORMAT = 2  # config.json's layout; directories written before it had no "format" (= 1)
+CONFIG, WEIGHTS, METRICS = ckpt.CONFIG, ckpt.WEIGHTS, "metrics.json"
+Callback = Callable[[str, dict], "bool | None"]
+
+
+# -- the model directory --------------------------------------------------------------------
+def write_config(directory: str | Path, task: str, content: dict) -> dict:
+    """Write ``config.json`` (atomically): ``format`` and ``task`` first, then ``content``."""
+    saved = {"format": FORMAT, "task": task}
+    saved.update({k: v for k, v in content.items() if k not in ("format", "task")})
+    ckpt.write_json(Path(directory) / CONFIG, saved)
+    return saved
+
+
+def read_config(directory: str | Path, task: str | None = None) -> dict:
+    """Open a model directory's ``config.json`` and check it is one rnnkit can read (of the
+    given ``task``, if any): one-line :class:`CheckpointError`\\s that say what to do."""
+    directory = Path(directory)
+    verb = f"rnnkit {task} train" if task else "an rnnkit train command"
+    if not directory.is_dir():
+        raise CheckpointError(f"no model directory at {directory}; train one with {verb}")
+    saved = ckpt.read_json(directory / CONFIG)
+    if not isinstance(saved, dict) or "task" not in saved:
+        raise CheckpointError(f"{directory}/config.json was not written by rnnkit (it names no "
+                              f"task); give a directory written by {verb}")
+    version = saved.get("format", 1)
+    if not isinstance(version, int) or version > FORMAT:
+        raise CheckpointError(f"{directory} has model format {version!r}, newer than this rnnkit "
+                              f"reads ({FORMAT}); upgrade rnnkit to load it")
+    if task is not None and saved["task"] != task:
+        raise CheckpointError(f"{directory}/config.json describes a {saved['task']!r} model, not "
+                              f"a {task!r} one; give a directory written by {verb}")
+    return saved
+
+
+def load_model(directory: str | Path, task: str, build: Callable[[dict], Any]):
+    """``(built, saved)``: ``build(saved config)`` (the task's loaded model), its weights read
+    from ``model.safetensors``; a config that does not rebuild is a one-line error."""
+    directory = Path(directory)
+    saved = read_config(directory, task)
+    try:
+        built = build(saved)
+    except (KeyError, TypeError, AttributeError, ValueError, ConfigError) as bad:
+        raise CheckpointError(f"{directory}/config.json is damaged ({type(bad).__name__}: "
+                              f"{bad}); retrain or restore it") from None
+    model = getattr(built, "model", built)
+    ckpt.load_weights(model, directory / WEIGHTS)
+    model.eval()
+    return built, saved
+
+
+def write_metrics(directory: str | Path, metrics: dict) -> dict:
+    ckpt.write_json(Path(directory) / METRICS, metrics)
+    return metrics
+
+
+def add_evaluation(directory: str | Path, key: str, report: dict) -> Path:
+    """Keep ``report`` under ``metrics.json["evaluate"][key]`` (the training metrics stay)."""
+    path = Path(directory) / METRICS
+    metrics = ckpt.read_json(path) if path.is_file() else {}
+    metrics.setdefault("evaluate", {})[key] = report
+    ckpt.write_json(path, metrics)
+    return path
+
+
+def record_command(directory: str | Path, argv: Sequence[str]) -> Path | None:
+    """Write ``options.txt``: the command that trained the directory, one option per line,
+    so that ``rnnkit @DIR/options.txt`` repeats it. A resumed run keeps the first record."""
+    import shlex
+
+    path = Path(directory) / "options.txt"
+    if not Path(directory).is_dir() or path.exists():
+        return None
+    lines: list[str] = []
+    open_option = False  # the last line is an option still without its value
+    for word in argv:
+        if word.startswith("-") and not _is_number(word):
+            lines.append(word)
+            open_option = "=" not in word
+        elif open_option:
+            lines[-1] += " " + shlex.quote(word)
+            open_option = False
+        else:
+            lines.append(shlex.quote(word))
+    ckpt.atomic_write(path, lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+    return path
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+# -- the fit scaffold -----------------------------------------------------------------------
+def resume_settings(out: str | Path, task: str, data: Any = None) -> dict:
+    """The saved config of the run in ``out`` that ``resume=True`` continues; ``data``, when
+    given, must be what it was trained on."""
+    out = Path(out)
+    saved = read_config(out, task)
+    if not (out / ckpt.RESUME_DIR).is_dir():
+        raise ConfigError(f"{out} holds no checkpoint to resume from; train afresh without "
+                          "resume", "resume")
+    trained_on = saved.get("data")
+    if isinstance(trained_on, dict):
+        trained_on = trained_on.get("source")
+    if data is not None and not isinstance(data, str | Path):
+        return saved  # data given as an object: the caller knows what it resumes
+    if data is not None and trained_on is not None and str(data) != str(trained_on):
+        raise ConfigError(f"data: {out} was trained on {trained_on!r}, not {str(data)!r}; "
+                          "resume continues with the saved data and model (drop the data, or "
+                          "write to a new directory)", "data")
+    return saved
+
+
+def resumed_train_config(saved: dict, given=None):
+    """The saved TrainConfig, with the budget (steps, time) of ``given`` when there is one."""
+    from rnnkit.train.loop import TrainConfig
+
+    stored = TrainConfig(**saved["train"])
+    if given is not None:
+        stored.steps, stored.time = given.steps, given.time
+    return stored
+
+
+def train(task, train_config, out: str | Path, callback: Callback | None = None,
+          resume: bool = False, *, progress_hook: bool = False):
+    """Run the trainer on ``task`` into ``out``, then load the best validation weights into
+    ``task.model`` (in eval mode) and write ``metrics.csv``. Returns the TrainState.
+
+    ``progress_hook`` gives the task the trainer's ``progress()`` (0..1 of the budget), for
+    schedules of its own (scheduled sampling).
+    """
+    from rnnkit.train.logs import write_csv
+    from rnnkit.train.loop import Trainer
+
+    out = Path(out)
+    trainer = Trainer(task, train_config, out, callback)
+    if progress_hook:
+        task.progress = trainer.progress
+    state = trainer.run(resume=resume)
+    ckpt.load_weights(task.model, out / WEIGHTS)
+    task.model.eval()
+    write_csv(state.history, out / "metrics.csv")
+    return state
+
+
+def run_summary(state, model=None) -> dict:
+    """What every task says about its run: status, steps, time, speed, clipping."""
+    summary = {
+        "status": state.status,
+        "steps": state.step,
+        "train_seconds": round(state.elapsed, 2),
+        "tokens_per_second": round(state.tokens / max(state.step_seconds, 1e-9)),
+        "clipped_fraction": state.clipped_steps / max(1, state.step),
+        "best_step": state.best_step,
+    }
+    if model is not None:
+        summary["parameters"] = sum(p.numel() for p in model.parameters())
+    return summary
