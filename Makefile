@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rnnkit-installed
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint format bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/rnnkit demo
 
+# the folders that hold Python: a missing one is skipped, not an error
+LINTED := $(wildcard src tests bench examples)
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff check $(LINTED)
+
+format: $(STAMP)
+	$(BIN)/ruff format $(LINTED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/layers.py

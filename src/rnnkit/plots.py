@@ -1,16 +1,18 @@
-"""Figures, one function per picture (matplotlib, no screen needed)."""
+"""Figures, one function per picture (matplotlib, no screen needed).
+
+Figures are made with matplotlib's object API (``Figure``), never ``pyplot``: no backend is
+chosen or switched, so importing rnnkit in a notebook leaves ``matplotlib.get_backend()`` as the
+user set it, and no figure is left open in pyplot's registry.
+"""
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
 
-import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 
 def training_curves(
@@ -24,7 +26,8 @@ def training_curves(
     """Train and validation ``metric`` against step (and a horizontal baseline), saved as PNG."""
     train = [(r["step"], r[f"train_{metric}"]) for r in history if f"train_{metric}" in r]
     valid = [(r["step"], r[f"valid_{metric}"]) for r in history if f"valid_{metric}" in r]
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    fig = Figure(figsize=(7, 4), dpi=120)
+    ax = fig.subplots()
     if train:
         ax.plot(*zip(*train), label=f"train {metric}", alpha=0.6)
     if valid:
@@ -38,7 +41,6 @@ def training_curves(
     ax.legend()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return Path(path)
 
 
@@ -116,7 +118,8 @@ def forecast_plot(
     {name: mean (h,)} drawn dashed. Only the last ``context`` history points are drawn (default
     max(4h, 48)) so the forecast stays readable; a dotted line marks the forecast origin.
     """
-    fig, ax = plt.subplots(figsize=(9, 4), dpi=120)
+    fig = Figure(figsize=(9, 4), dpi=120)
+    ax = fig.subplots()
     _draw_forecast(
         ax, history_time, history, forecast_time, mean, intervals or {}, actual, baselines, context
     )
@@ -128,7 +131,6 @@ def forecast_plot(
         warnings.filterwarnings("ignore", "AutoDateLocator was unable", UserWarning)
         fig.tight_layout()
         fig.savefig(path)
-    plt.close(fig)
     return Path(path)
 
 
@@ -142,14 +144,8 @@ def forecast_gallery(path: Path, items: list[dict], title: str, columns: int = 3
         raise ValueError("forecast_gallery needs at least one item")
     columns = min(columns, len(items))
     rows = -(-len(items) // columns)
-    fig, axes = plt.subplots(
-        rows,
-        columns,
-        figsize=(4.2 * columns, 2.6 * rows + 0.6),
-        dpi=110,
-        squeeze=False,
-        layout="constrained",
-    )
+    fig = Figure(figsize=(4.2 * columns, 2.6 * rows + 0.6), dpi=110, layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax, item in zip(axes.flat, items):
         _draw_forecast(
             ax,
@@ -170,7 +166,6 @@ def forecast_gallery(path: Path, items: list[dict], title: str, columns: int = 3
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     fig.suptitle(title, fontsize=11)
     fig.savefig(path)
-    plt.close(fig)
     return Path(path)
 
 
@@ -180,7 +175,8 @@ def confusion_matrix(path: Path, matrix, labels: list[str], title: str) -> Path:
     counts = np.asarray(matrix, dtype=float)
     rows = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     size = 1.6 + 0.7 * len(labels)
-    fig, ax = plt.subplots(figsize=(size + 1.2, size), dpi=120)
+    fig = Figure(figsize=(size + 1.2, size), dpi=120)
+    ax = fig.subplots()
     image = ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(labels)):
         for j in range(len(labels)):
@@ -194,7 +190,6 @@ def confusion_matrix(path: Path, matrix, labels: list[str], title: str) -> Path:
     fig.colorbar(image, ax=ax, fraction=0.046, label="share of the row")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return Path(path)
 
 
@@ -205,7 +200,8 @@ def tag_scores(path: Path, model: dict, baseline: dict, title: str, top: int = 3
     names = sorted((n for n in model if model[n]["support"]), key=lambda n: -model[n]["support"])
     names = names[:top]
     y = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.32 * len(names)), dpi=120)
+    fig = Figure(figsize=(7, 1.2 + 0.32 * len(names)), dpi=120)
+    ax = fig.subplots()
     ax.barh(y - 0.2, [model[n]["f1"] for n in names], height=0.4, label="rnnkit")
     ax.barh(y + 0.2, [baseline.get(n, {}).get("f1", 0.0) for n in names], height=0.4,
             color="grey", alpha=0.6, label="majority tag")
@@ -218,5 +214,4 @@ def tag_scores(path: Path, model: dict, baseline: dict, title: str, top: int = 3
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return Path(path)

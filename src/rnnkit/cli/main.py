@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from rnnkit.errors import ConfigError, RnnkitError
@@ -28,6 +29,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     from rnnkit import __version__
 
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
+    parser.add_argument("--cells", metavar="FILE|MODULE", action="append",
+                        help="import a file or module that registers cells of your own "
+                             "(rnnkit.register_cell), before the command; also $RNNKIT_CELLS")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     for name in GROUPS:
         if only is not None and name.rsplit(".", 1)[1] != only:
@@ -42,6 +46,27 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def load_cells(argv: list[str]) -> list[str]:
+    """Import the cell plugins named by leading ``--cells X`` options and ``$RNNKIT_CELLS``
+    (paths or modules, separated by the path separator); returns the rest of ``argv``."""
+    from rnnkit.cells.plugins import import_plugin
+
+    wanted = [p for p in os.environ.get("RNNKIT_CELLS", "").split(os.pathsep) if p.strip()]
+    rest = list(argv)
+    while rest and (rest[0] == "--cells" or rest[0].startswith("--cells=")):
+        if rest[0] == "--cells":
+            if len(rest) < 2:
+                raise RnnkitError("--cells needs a file or module that registers cells")
+            wanted.append(rest[1])
+            rest = rest[2:]
+        else:
+            wanted.append(rest[0].split("=", 1)[1])
+            rest = rest[1:]
+    for plugin in wanted:
+        import_plugin(plugin)
+    return rest
+
+
 def main(argv: list[str] | None = None) -> int:
     from rnnkit.cli.options import expand_option_files, flag_message
 
@@ -49,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         argv = expand_option_files(argv)  # @FILE: options written in a file
     except ConfigError as problem:
+        print(f"rnnkit: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        argv = load_cells(argv)  # --cells FILE|MODULE (and RNNKIT_CELLS): users' own cells
+    except RnnkitError as problem:
         print(f"rnnkit: error: {problem}", file=sys.stderr)
         return 2
     names = {name.rsplit(".", 1)[1] for name in GROUPS}

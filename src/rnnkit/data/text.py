@@ -52,14 +52,16 @@ def read_text_file(path: str | os.PathLike, encoding: str = "utf-8", min_chars: 
     wide = codec.startswith(("utf-16", "utf-32"))
     if b"\x00" in data and not wide:
         utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        hint = "it looks like UTF-16: pass --encoding utf-16" if utf16 else "give a plain-text file"
-        raise DataError(f"{path} looks binary (it contains NUL bytes), not text; {hint}")
+        hint = "it looks like UTF-16: give encoding utf-16" if utf16 else "give a plain-text file"
+        raise DataError(f"{path} looks binary (it contains NUL bytes), not text; {hint}",
+                        parameters=("encoding",))
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as bad:
         raise DataError(
             f"{path} is not valid {encoding} (byte 0x{data[bad.start]:02x} at offset {bad.start}); "
-            "pass --encoding latin-1 (or the file's real encoding), or re-save it as UTF-8"
+            "give encoding latin-1 (or the file's real encoding), or re-save it as UTF-8",
+            parameters=("encoding",),
         ) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():

@@ -71,7 +71,14 @@ def load_model(directory: str | Path, task: str, build: Callable[[dict], Any]):
     saved = read_config(directory, task)
     try:
         built = build(saved)
-    except (KeyError, TypeError, AttributeError, ValueError, ConfigError) as bad:
+    except ConfigError as bad:
+        if bad.parameter == "cell":
+            raise CheckpointError(f"{directory} uses a cell that is not registered here ({bad}); "
+                                  "import the file that registers it first (rnnkit --cells "
+                                  "FILE, or RNNKIT_CELLS=FILE)") from None
+        raise CheckpointError(f"{directory}/config.json is damaged (ConfigError: {bad}); "
+                              "retrain or restore it") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as bad:
         raise CheckpointError(f"{directory}/config.json is damaged ({type(bad).__name__}: "
                               f"{bad}); retrain or restore it") from None
     model = getattr(built, "model", built)

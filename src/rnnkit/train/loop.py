@@ -49,7 +49,7 @@ class TrainTask(Protocol):
 class TrainConfig(Config):
     """How to train: budget, optimizer and schedule, clipping, evaluation, checkpoints."""
 
-    steps: int | None = param(None, "optimizer steps in all (the budget, or --time)", cli=False)
+    steps: int | None = param(None, "optimizer steps in all (the budget, or time)", cli=False)
     time: float | None = param(None, "seconds of wall time in all", cli=False)
     lr: float = param(3e-3, "peak learning rate")
     optimizer: str = param("adamw", "the optimizer", choices=lambda: tuple(OPTIMIZERS))
@@ -192,7 +192,8 @@ class Trainer:
             raise CheckpointError(
                 f"the resume state in {where} (trainer.json, trainer.safetensors) is malformed "
                 f"({type(bad).__name__}: {str(bad).splitlines()[0] if str(bad) else ''}); "
-                "restore it, or train afresh without --resume"
+                "restore it, or train afresh without resume",
+                parameters=("resume",),
             ) from None
         self.state.status = "running"
 

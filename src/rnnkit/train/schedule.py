@@ -21,7 +21,7 @@ def make_optimizer(
     momentum: float = 0.9,
 ) -> torch.optim.Optimizer:
     if lr <= 0:
-        raise ConfigError(f"--lr must be positive, got {lr}")
+        raise ConfigError.bad("lr", f"must be positive, got {lr}")
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if name == "adam":

@@ -19,8 +19,8 @@ from rnnkit.data.vocab import Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks import base
 from rnnkit.tasks.lm.data import Corpus, prepare
-from rnnkit.tasks.lm.generate import generate, predict
-from rnnkit.tasks.lm.model import LanguageModel, LMConfig, LoadedLM, default_train_config
+from rnnkit.tasks.lm.generate import LoadedLM, generate, predict
+from rnnkit.tasks.lm.model import LanguageModel, LMConfig, default_train_config
 from rnnkit.tasks.lm.task import LMTask, metrics_from_loss, stream_loss
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train.loop import TrainConfig, TrainState

@@ -1,14 +1,35 @@
-"""Writing with a trained language model: sampling token by token, and next-token predictions."""
+"""A trained language model, and writing with it: sampling token by token, next-token odds."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
+from rnnkit.data.vocab import Vocabulary
 from rnnkit.decode.sampling import check_sampling, sample_next
 from rnnkit.errors import ConfigError
-from rnnkit.tasks.lm.model import LoadedLM
+from rnnkit.tasks.lm.model import LanguageModel, LMConfig
+
+
+@dataclass
+class LoadedLM:
+    """A trained language model with its vocabulary: what :func:`rnnkit.tasks.lm.load` gives."""
+
+    model: LanguageModel
+    vocab: Vocabulary
+    config: LMConfig
+    directory: Path
+
+    def predict(self, prompt: str, top: int = 5) -> list[tuple[str, float]]:
+        """The ``top`` most likely next tokens after ``prompt``, with their probabilities."""
+        return predict(self, prompt, top)
+
+    def generate(self, prompt: str = "", length: int = 200, **sampling) -> str:
+        """``length`` tokens written after ``prompt`` (see :func:`~rnnkit.tasks.lm.generate`)."""
+        return "".join(generate(self, prompt, length, **sampling))
 
 
 def _prompt_state(lm: LoadedLM, prompt: str):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from rnnkit.cells import cell_names
 from rnnkit.config import Config, param
-from rnnkit.data.vocab import Vocabulary
 from rnnkit.errors import ConfigError
 from rnnkit.layers import build_stack
 from rnnkit.train.loop import TrainConfig
@@ -106,24 +104,3 @@ def detach_state(state):
         return state.detach()
     return type(state)(detach_state(s) for s in state)
 
-
-@dataclass
-class LoadedLM:
-    """A trained language model with its vocabulary: what :func:`rnnkit.tasks.lm.load` gives."""
-
-    model: LanguageModel
-    vocab: Vocabulary
-    config: LMConfig
-    directory: Path
-
-    def predict(self, prompt: str, top: int = 5) -> list[tuple[str, float]]:
-        """The ``top`` most likely next tokens after ``prompt``, with their probabilities."""
-        from rnnkit.tasks.lm.generate import predict
-
-        return predict(self, prompt, top)
-
-    def generate(self, prompt: str = "", length: int = 200, **sampling) -> str:
-        """``length`` tokens written after ``prompt`` (see :func:`~rnnkit.tasks.lm.generate`)."""
-        from rnnkit.tasks.lm.generate import generate
-
-        return "".join(generate(self, prompt, length, **sampling))
