@@ -17,8 +17,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from rnnkit import metrics
 from rnnkit.baselines.forecast import BASELINES, run_baselines
+from rnnkit.metrics import forecast as metrics
 
 # (sMAPE, MASE, OWA) from the M4 competition's results for the Hourly subset
 PUBLISHED = {

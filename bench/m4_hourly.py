@@ -25,8 +25,7 @@ import torch
 from rnnkit.cli.forecast import SeriesBar
 from rnnkit.data.series import load_m4, m4_hourly_paths
 from rnnkit.tasks import forecast as api
-from rnnkit.tasks import forecast_eval as ev
-from rnnkit.tasks.forecast_model import ForecastConfig
+from rnnkit.tasks.forecast import ForecastConfig
 from rnnkit.train.progress import ProgressBar
 
 PUBLISHED = {"naive2": 1.000, "ets": 0.852, "snaive": 0.628, "arima": 0.581, "n-beats": 0.442}
@@ -62,14 +61,14 @@ def main() -> None:
         members.append(api.fit(train_set, out / f"model{k}", config, train, callback=bar))
     train_seconds = time.perf_counter() - started
     names = [n for n in args.baselines.split(",") if n]
-    evaluation = ev.evaluate_holdout(members[0], train_set, tests, baselines=names,
+    evaluation = api.evaluate_holdout(members[0], train_set, tests, baselines=names,
                                      progress=SeriesBar())
     if len(members) > 1:
         for w, fc in zip(evaluation.windows, api.ensemble_forecast(members, train_set)):
             w.forecasts["rnnkit"] = fc
         histories = [s.values for s in train_set.series]
-        evaluation.summary = ev.score_windows(evaluation.windows, histories, 24)
-    ev.write_report(out, train_set, evaluation, {"task": "m4-hourly-bench",
+        evaluation.summary = api.score_windows(evaluation.windows, histories, 24)
+    api.write_report(out, train_set, evaluation, {"task": "m4-hourly-bench",
                                                  "ensemble": args.ensemble})
     evaluation.seconds["rnnkit"] = train_seconds + evaluation.seconds.get("rnnkit", 0.0)
     print(f"\n{'method':<10}{'sMAPE':>9}{'MASE':>8}{'OWA':>8}{'cov80':>7}{'cov95':>7}"

@@ -19,8 +19,7 @@ import torch
 
 from rnnkit.data.series import read_series
 from rnnkit.tasks import forecast as api
-from rnnkit.tasks import forecast_eval as ev
-from rnnkit.tasks.forecast_model import ForecastConfig
+from rnnkit.tasks.forecast import ForecastConfig
 
 # dataset -> (horizon, read options): a year ahead for monthly and quarterly data, a day for the
 # half-hourly electricity load, ten years for yearly series
@@ -56,7 +55,7 @@ def main() -> None:
         data = read_series(name, **options)
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as out:
-            _, evaluation = ev.backtest(
+            _, evaluation = api.backtest(
                 data, Path(out), ForecastConfig(horizon=horizon),
                 api.default_train_config(time=budget), windows=args.windows,
                 baselines=BASELINES)

@@ -38,7 +38,7 @@ from rnnkit.baselines.bow import baseline_reports
 from rnnkit.cli.common import duration
 from rnnkit.data.labelled import read_labelled
 from rnnkit.tasks import classify as api
-from rnnkit.tasks.classify_model import ClassifyConfig
+from rnnkit.tasks.classify.model import ClassifyConfig
 from rnnkit.train.progress import ProgressBar
 
 

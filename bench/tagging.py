@@ -34,8 +34,8 @@ import torch
 from rnnkit.data.registry import resolve_text
 from rnnkit.data.tagging import build_task, split_data
 from rnnkit.tasks import tag as api
-from rnnkit.tasks.tag_model import TagConfig, default_train_config
-from rnnkit.tasks.tag_task import MajorityTagger, headline, tag_metrics, tag_names
+from rnnkit.tasks.tag import MajorityTagger, TagConfig, default_train_config, headline, tag_metrics
+from rnnkit.tasks.tag.data import tag_names
 from rnnkit.train.progress import ProgressBar
 
 COLUMNS = {"punct": ("accuracy", "macro_f1", "punct_f1", "case_f1"),

@@ -37,7 +37,7 @@ import torch
 from rnnkit.baselines.bow import baseline_reports
 from rnnkit.data.labelled import LabelledSet, read_labelled
 from rnnkit.tasks import classify as api
-from rnnkit.tasks.classify_model import ClassifyConfig
+from rnnkit.tasks.classify.model import ClassifyConfig
 
 
 def dtw_distances(query: np.ndarray, references: list[np.ndarray]) -> np.ndarray:

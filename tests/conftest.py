@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
 
-from rnnkit.cells import Cell, make_cell
+from rnnkit.cells import Cell, cell_names, make_cell
+
+# examples/custom_cell.py registers a user's cell (minGRU) the way a user would: importing it
+# here puts it, and any other registered cell, through every test parametrised by cell kind
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))
+import custom_cell  # noqa: E402, F401
 
 # The suite's tensors are tiny: one thread is faster, and on a shared 2-core machine OpenMP's
 # spinning threads made small LayerNorm calls ~20x slower.
@@ -24,6 +32,8 @@ CELL_SPECS: dict[str, tuple[str, dict]] = {
     "ln-lstm": ("ln-lstm", {}),
     "ln-gru": ("ln-gru", {}),
 }
+# cells registered with rnnkit.cells.register_cell, built with their default options
+CELL_SPECS.update({name: (name, {}) for name in cell_names() if name not in CELL_SPECS})
 ALL_CELLS = tuple(CELL_SPECS)
 # the cells that declare a fused torch kernel (Cell.native_spec() is not None)
 NATIVE_CELLS = ("rnn", "rnn-relu", "lstm", "lstm-proj", "gru")

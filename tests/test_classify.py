@@ -14,7 +14,7 @@ import pytest
 from rnnkit.data.labelled import LabelledSet
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks import classify as api
-from rnnkit.tasks.classify_model import ClassifyConfig
+from rnnkit.tasks.classify.model import ClassifyConfig
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sentiment_sample.tsv"
 SMALL = dict(hidden=16, embedding=16, char_hidden=8, min_count=1, batch=32, dropout=0.2,
@@ -50,10 +50,16 @@ def test_short_real_training_run_beats_the_majority_class(tmp_path):
     again = api.evaluate(loaded, SAMPLE, part="test")
     assert again["accuracy"] == rnnkit["test"]["accuracy"]
     assert again["confusion"] == rnnkit["test"]["confusion"]
-    result = api.predict(loaded, ["i love it!", "what a piece of junk."])
+    kept = json.loads((out / "metrics.json").read_text())  # evaluate keeps its scores there
+    assert kept["evaluate"][f"{SAMPLE}:test"]["confusion"] == rnnkit["test"]["confusion"]
+    assert kept["rnnkit"]["test"] == rnnkit["test"]
+    result = loaded.predict(["i love it!", "what a piece of junk."])
     assert result.names == ["negative", "positive"]
     np.testing.assert_allclose(result.probabilities.sum(1), 1.0)
     assert result.labels == ["positive", "negative"]
+    same = api.predict(loaded, ["i love it!", "what a piece of junk."])
+    np.testing.assert_array_equal(same.probabilities, result.probabilities)
+    assert isinstance(loaded, api.LoadedClassifier) and "predict" in dir(loaded)
 
 
 def test_attention_explains_and_other_poolings_refuse(tmp_path):
@@ -65,8 +71,10 @@ def test_attention_explains_and_other_poolings_refuse(tmp_path):
     assert sum(w for _, w in weights) == pytest.approx(1.0)
     api.fit(data, tmp_path / "max", ClassifyConfig(pooling="max", **SMALL), train_config(2),
             baseline=False)
-    with pytest.raises(ConfigError, match="--pooling attention; this one pools with 'max'"):
-        api.explain(api.load(tmp_path / "max"), "fine")
+    with pytest.raises(ConfigError, match="^pooling attention is needed to explain a model; "
+                                          "this one pools with 'max'") as error:
+        api.load(tmp_path / "max").explain("fine")
+    assert error.value.parameter == "pooling"
 
 
 def test_evaluate_refuses_labels_the_model_never_saw(tmp_path):

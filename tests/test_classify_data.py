@@ -17,7 +17,7 @@ import pytest
 
 from rnnkit.data import labelled_sources as vader
 from rnnkit.data.labelled import read_labelled, relabel, split_indices
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError, RnnkitError
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sentiment_sample.tsv"
 
@@ -89,9 +89,9 @@ def test_csv_jsonl_and_skipped_rows_are_counted(tmp_path):
 @pytest.mark.parametrize("text, options, words", [
     ("", {}, ["is empty"]),
     ("text,label\n", {}, ["header but no rows"]),
-    ("words,label\nhi,a\nho,b\n", {}, ["no text column", "columns present: words, label",
-                                      "--text-col"]),
-    ("text,label\nhi,a\nho,b\n", {"label_col": "tag"}, ["no label column 'tag'",
+    ("words,label\nhi,a\nho,b\n", {}, ["text_col is needed", "no text column",
+                                      "columns present: words, label"]),
+    ("text,label\nhi,a\nho,b\n", {"label_col": "tag"}, ["label_col: ", "no label column 'tag'",
                                                         "columns present: text, label"]),
     ("text,label\nhi,a\nho,a\n", {}, ["single class ('a', 2 rows)"]),
     ("text,label\n ,a\n,b\n", {}, ["every row", "2 empty text"]),
@@ -99,12 +99,24 @@ def test_csv_jsonl_and_skipped_rows_are_counted(tmp_path):
 ])
 def test_bad_files_are_one_line_errors(tmp_path, text, options, words):
     path = _write(tmp_path, "bad.jsonl" if "json" in text else "bad.csv", text)
-    with pytest.raises(DataError) as error:
+    with pytest.raises(RnnkitError) as error:  # a missing column: ConfigError, of its parameter
         read_labelled(path, **options)
     message = str(error.value)
     assert "\n" not in message
     for word in words:
         assert word in message
+
+
+@pytest.mark.parametrize("name, options, first", [
+    ("sentiment", {"text_col": "review"}, "text_col is for a file's columns; the sentiment"),
+    ("japanese-vowels", {"label_col": "y", "value_cols": ["a"]},
+     "label_col is for a file's columns (as value_cols is); the japanese-vowels"),
+])
+def test_file_columns_on_a_named_dataset_are_refused(name, options, first):
+    with pytest.raises(ConfigError) as error:  # before anything is fetched
+        read_labelled(name, **options)
+    assert str(error.value).startswith(first) and "has its own" in str(error.value)
+    assert error.value.parameter == next(iter(options))
 
 
 def test_series_one_per_row_and_long_form(tmp_path):
@@ -151,7 +163,7 @@ def test_japanese_vowels_converter_and_its_given_split(tmp_path, monkeypatch):
     import zipfile
 
     from rnnkit.data import labelled
-    from rnnkit.tasks.classify import split_data
+    from rnnkit.tasks.classify.data import split_data
 
     monkeypatch.setattr(vader, "VOWEL_CASES", {"TRAIN": 4, "TEST": 2})
     monkeypatch.setattr(vader, "VOWEL_DIMENSIONS", 2)

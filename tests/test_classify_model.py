@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from rnnkit.data.labelled import read_labelled
-from rnnkit.tasks.classify import configure
-from rnnkit.tasks.classify_model import (
+from rnnkit.tasks.classify.data import class_weights, configure
+from rnnkit.tasks.classify.encoder import InputEncoder
+from rnnkit.tasks.classify.model import (
     POOLINGS,
     Attention,
     ClassifyConfig,
@@ -20,7 +21,7 @@ from rnnkit.tasks.classify_model import (
     last_step,
     pool,
 )
-from rnnkit.tasks.classify_task import InputEncoder, class_weights, predict_proba
+from rnnkit.tasks.classify.task import predict_proba
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sentiment_sample.tsv"
 TEXTS = read_labelled(SAMPLE).subset(range(0, 380, 10))  # 38 real sentences, 1 to 16 words

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rnnkit.cli.main import main
 from rnnkit.data.tagging import build_punct, write_conll, write_jsonl
 
@@ -55,6 +57,9 @@ def test_train_evaluate_predict_on_a_conll_file(tmp_path):
     assert code == 0
     result = json.loads(out)
     assert result["tokens"] == data.num_tokens and set(result) >= {"rnnkit", "baseline"}
+    kept = json.loads((model / "metrics.json").read_text())  # the library records it
+    assert kept["evaluate"][str(jsonl)] == result and kept["rnnkit"] == metrics["rnnkit"]
+    assert json.loads((model / "evaluation.json").read_text()) == result
 
     code, out = run_main("tag", "predict", str(model), "-", "--json",
                          stdin="alice was beginning\nto get very tired\n")
@@ -91,7 +96,7 @@ def test_file_errors_are_one_line_with_exit_code_2_in_a_subprocess(tmp_path):
     empty = _write(tmp_path, "empty.conll", "")
     out = str(tmp_path / "out")
     cases = {
-        "missing tag column": (short, ["line 4", "1 column", "--tag-col"]),
+        "missing tag column": (short, ["line 4", "1 column", "tag_col"]),
         "mismatched lengths": (mismatch, ["line 2", "2 tokens but 1 tags"]),
         "empty file": (empty, ["is empty"]),
     }
@@ -129,11 +134,12 @@ def test_other_user_errors_are_one_line_with_exit_code_2(tmp_path):
         "missing file": (["train", "--data", str(tmp_path / "none.conll")], ["no such file"]),
         "unknown corpus": (["train", "--data", "alicia", "--task", "segment"], ["alicia"]),
         "built task on tagged data": (["train", "--data", short, "--task", "punct"],
-                                      ["--task conll"]),
-        "bad cell": (["train", "--data", ALICE, "--cell", "transformer"], ["--cell"]),
-        "test without valid": (["train", "--data", short, "--test", short], ["--valid"]),
-        "no data": (["train"], ["--data", "--resume"]),
-        "resume nothing": (["train", "--resume"], ["config.json is missing"]),
+                                      ["--task punct", "conll"]),
+        "bad dropout": (["train", "--data", ALICE, "--dropout", "1.5"], ["--dropout must be"]),
+        "test without valid": (["train", "--data", short, "--test", short],
+                               ["--test needs valid"]),
+        "no data": (["train"], ["--data is missing", "resume"]),
+        "resume nothing": (["train", "--resume"], ["no model directory"]),
     }
     for name, (args, words) in cases.items():
         code, err = run_error("tag", *args, "--out", out, "--steps", "1")
@@ -147,3 +153,19 @@ def test_other_user_errors_are_one_line_with_exit_code_2(tmp_path):
     assert code == 2 and "rnnkit tag train" in err
     code, err = run_error("tag", "predict", str(tmp_path))
     assert code == 2 and err.count("\n") == 1
+
+
+def test_a_cell_not_registered_is_refused_by_the_parser_and_by_the_config(tmp_path):
+    from rnnkit.errors import ConfigError
+    from rnnkit.tasks.tag import TagConfig
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as stop:
+        main(["tag", "train", "--data", ALICE, "--out", str(tmp_path / "out"), "--cell",
+              "transformer"])
+    assert stop.value.code == 2
+    assert "--cell" in err.getvalue() and "invalid choice: 'transformer'" in err.getvalue()
+    with pytest.raises(ConfigError, match=r"^cell must be one of .*got 'transformer'") as bad:
+        TagConfig(task="punct", cell="transformer").check()
+    assert bad.value.parameter == "cell"
+    assert not (tmp_path / "out").exists()

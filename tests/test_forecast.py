@@ -10,14 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit import metrics as M
 from rnnkit.baselines.forecast import forecast_baseline
 from rnnkit.data.series import read_series
+from rnnkit.metrics import forecast as M
 from rnnkit.tasks import forecast as api
-from rnnkit.tasks import forecast_eval as ev
-from rnnkit.tasks import forecast_heads as heads
-from rnnkit.tasks.forecast_data import Panel, invert, make_batch, window_statistics
-from rnnkit.tasks.forecast_model import ForecastConfig, Forecaster
+from rnnkit.tasks.forecast import ForecastConfig, Forecaster, heads
+from rnnkit.tasks.forecast.data import Panel, invert, make_batch, window_statistics
 
 AIR = Path(__file__).parent / "fixtures" / "airpassengers.csv"
 
@@ -130,7 +128,7 @@ def test_forecaster_shapes_for_every_head():
 def _backtest(data, out):
     config = ForecastConfig(horizon=6, hidden=16, lookback=24)
     train = api.default_train_config(steps=40, time=None, eval_every=20)
-    return ev.backtest(data, out, config, train, windows=3, baselines=["snaive", "naive2"])[1]
+    return api.backtest(data, out, config, train, windows=3, baselines=["snaive", "naive2"])[1]
 
 
 def test_backtest_never_sees_past_its_origin(air, tmp_path):
@@ -176,7 +174,6 @@ def _long_file_with_covariates(path: Path, air) -> None:
 def test_known_and_past_covariates_train_and_need_their_future(air, tmp_path):
     from rnnkit.cli.main import main
     from rnnkit.errors import ConfigError, DataError
-    from rnnkit.tasks import forecast_report
 
     data_path = tmp_path / "stores.csv"
     _long_file_with_covariates(data_path, air)
@@ -202,7 +199,7 @@ def test_known_and_past_covariates_train_and_need_their_future(air, tmp_path):
     rows += [f"a,1955-{m:02d}-01,0" for m in range(7, 13)]  # a ends in 1954-12, not 1955-06
     future_path.write_text("\n".join(rows) + "\n")
     with pytest.raises(DataError, match="must start at 1955-01-01"):
-        forecast_report.read_future(str(future_path), data, loaded, id_col="store")
+        api.read_future(str(future_path), data, loaded, id_col="store")
     assert main(args) == 2
     rows = ["store,date,december"] + [f"b,1961-{m:02d}-01,0" for m in range(1, 7)]
     rows += [f"a,1955-{m:02d}-01,0" for m in range(1, 7)]

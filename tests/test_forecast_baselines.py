@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from rnnkit import metrics
 from rnnkit.baselines import forecast as fc
 from rnnkit.baselines.seasonal import (
     autocorrelations,
@@ -19,6 +18,7 @@ from rnnkit.baselines.seasonal import (
 )
 from rnnkit.baselines.statistical import sarima_forecast
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.metrics import forecast as metrics
 
 Z80, Z95 = norm.ppf(0.9), norm.ppf(0.975)  # 1.2816, 1.9600
 PATTERN = np.array([0.6, 0.7, 0.9, 1.1, 1.3, 1.4, 1.4, 1.3, 1.1, 0.9, 0.7, 0.6])  # mean 1, m=12

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnkit import metrics
+from rnnkit.metrics import forecast as metrics
 
 # a history whose lag-2 differences are all 1 and lag-1 differences alternate +2, -1
 HISTORY = np.array([1.0, 3.0, 2.0, 4.0, 3.0, 5.0])

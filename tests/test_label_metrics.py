@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rnnkit.label_metrics import label_report
+from rnnkit.metrics.labels import label_report
 
 
 def test_label_report_by_hand():

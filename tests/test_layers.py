@@ -296,7 +296,7 @@ def test_forcing_native_where_it_cannot_run_raises(build_cell) -> None:
     with pytest.raises(
         ValueError,
         match="backend='native' cannot run this call: LayerNormLSTMCell "
-        "has no fused kernel; use 'auto'",
+        "has no fused kernel and no scan; use 'auto'",
     ):
         Recurrent(LayerNormLSTMCell(F, 4).double(), backend="native")(x)
     with pytest.raises(ValueError, match="trajectories need the per-step loop"):

@@ -17,14 +17,10 @@ from rnnkit.data.batching import pad
 from rnnkit.data.tagging import TagData
 from rnnkit.errors import ConfigError
 from rnnkit.tasks import tag as api
-from rnnkit.tasks.tag_model import TagConfig, Tagger, default_train_config, masked_loss
-from rnnkit.tasks.tag_task import (
-    Encoded,
-    MajorityTagger,
-    predict_ids,
-    tag_metrics,
-    word_scores,
-)
+from rnnkit.tasks.tag import MajorityTagger, TagConfig, Tagger, default_train_config, tag_metrics
+from rnnkit.tasks.tag.metrics import word_scores
+from rnnkit.tasks.tag.model import masked_loss
+from rnnkit.tasks.tag.task import Encoded, predict_ids
 
 ALICE = Path(__file__).parent / "fixtures" / "alice_head.txt"
 
@@ -139,11 +135,17 @@ def test_short_real_training_beats_the_majority_tag_on_segmentation(tmp_path):
     assert result.sequences[0]["tokens"] == list(text.replace(" ", ""))
     assert result.text.replace(" ", "") == text.replace(" ", "")
     assert api.predict(loaded, [list("Alicewas")])[0][0] == "B"
+    assert loaded.predict([list("Alicewas")]) == api.predict(loaded, [list("Alicewas")])
+    from rnnkit.tasks import load as load_any
+
+    assert load_any(tmp_path / "seg").predict([list("tired")]) == loaded.predict([list("tired")])
     again = api.evaluate(loaded, TagData(*_test_part(metrics, loaded)))
     assert again["rnnkit"]["accuracy"] == pytest.approx(metrics["rnnkit"]["test"]["accuracy"])
     by_part = api.evaluate(loaded, str(ALICE), part="test")  # the model's own split, recut
     assert by_part["tokens"] == metrics["sizes"]["test"]["tokens"]
     assert by_part["rnnkit"]["accuracy"] == pytest.approx(metrics["rnnkit"]["test"]["accuracy"])
+    kept = json.loads((tmp_path / "seg" / "metrics.json").read_text())
+    assert kept["evaluate"][f"{ALICE} (test)"] == by_part and kept["steps"] == metrics["steps"]
 
 
 def test_an_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path):

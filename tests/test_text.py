@@ -53,8 +53,8 @@ def test_latin1_file_reads_with_its_encoding(tmp_path):
         (b"", "is empty"),
         (b" \n\n\t", "is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
-        ("hello".encode("utf-16"), "looks like UTF-16: pass --encoding utf-16"),
-        ("café".encode("latin-1"), "valid utf-8 (byte 0xe9 at offset 3); pass --encoding latin-1"),
+        ("hello".encode("utf-16"), "looks like UTF-16: give encoding utf-16"),
+        ("café".encode("latin-1"), "valid utf-8 (byte 0xe9 at offset 3); give encoding latin-1"),
     ],
 )
 def test_unreadable_files_raise_one_line_naming_the_fix(tmp_path, content, expected):

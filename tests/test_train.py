@@ -162,7 +162,7 @@ def test_nan_loss_raises_diverged_and_keeps_the_last_checkpoint(tmp_path: Path) 
         Trainer(task, sgd(steps=10, checkpoint_every=5), tmp_path).run()
     message = str(caught.value)
     assert "\n" not in message and "nan" in message and "step 7" in message
-    assert "--lr" in message and str(tmp_path) in message
+    assert "learning rate (lr)" in message and str(tmp_path) in message
     assert saved_w(tmp_path / "checkpoint" / "model.safetensors").tolist() == [5.0, 0.0]
     saved = json.loads((tmp_path / "checkpoint" / "trainer.json").read_text())
     assert saved["state"]["step"] == 5

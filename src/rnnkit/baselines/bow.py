@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rnnkit.data.labelled import LabelledSet
-from rnnkit.label_metrics import label_report
+from rnnkit.metrics.labels import label_report
 
 C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0)
 NAME = {"text": "tfidf-logreg", "series": "summary-logreg"}

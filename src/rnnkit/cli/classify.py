@@ -2,53 +2,51 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
-from rnnkit.cli.common import duration, positive_int, print_json, stdin_is_piped
+from rnnkit.cli.common import print_json, stdin_is_piped
 from rnnkit.errors import ConfigError, DataError
 
 TABULAR = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json")
 
 
-def _read_options(parser, defaults: bool = True) -> None:
+def _read_options(parser) -> None:
+    """Options for reading labelled data; unset, they keep the library's defaults."""
     d = parser.add_argument_group("data")
-    d.add_argument("--data", help="dataset name (sentiment) or a CSV/TSV/JSONL file")
+    d.add_argument("--data", help="dataset name (sentiment, japanese-vowels) or a CSV/TSV/JSONL "
+                                  "file")
     d.add_argument("--text-col", help="text column (default: text, sentence, review, ...)")
     d.add_argument("--label-col", help="label column (default: label, class, sentiment, ...)")
-    d.add_argument("--kind", default=None, help="auto, text or series (numeric sequences)")
+    d.add_argument("--kind", help="auto, text or series (numeric sequences) (default: auto)")
     d.add_argument("--id-col", help="series in long form: the sequence id column")
     d.add_argument("--time-col", help="series in long form: the step column (t, time, step)")
-    d.add_argument("--value-col", help="series: value columns, comma-separated (default: all)")
-    d.add_argument("--classes", type=int, default=2 if defaults else None,
-                   help="sentiment: 2 (sign of the rating, 0 left out) or 3 (with neutral)")
-    d.add_argument("--neutral", type=float, default=0.5 if defaults else None,
-                   help="sentiment, 3 classes: |rating| below this is neutral (default 0.5)")
-    d.add_argument("--encoding", default=None, help="encoding of a file (default utf-8)")
+    d.add_argument("--value-col", "--value-cols", dest="value_cols",
+                   help="series: value columns, comma-separated (default: all)")
+    d.add_argument("--classes", type=int, help="sentiment: 2 (sign of the rating, 0 left out) "
+                                                "or 3 (with neutral) (default: 2)")
+    d.add_argument("--neutral", type=float,
+                   help="sentiment, 3 classes: |rating| below this is neutral (default: 0.5)")
+    d.add_argument("--encoding", help="encoding of a file (default: utf-8)")
 
 
 def _read_kwargs(args) -> dict:
-    from rnnkit.data.registry import list_datasets
-
-    named = {d.name for d in list_datasets("labelled")}
-    if args.data in named and not Path(args.data).exists():
-        given = [flag for flag, value in (("--text-col", args.text_col),
-                                          ("--label-col", args.label_col),
-                                          ("--id-col", args.id_col), ("--time-col", args.time_col),
-                                          ("--value-col", args.value_col))
-                 if value is not None]
-        if given:
-            raise ConfigError(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for a "
-                              f"file's columns; the {args.data} dataset has its own: drop "
-                              f"{'it' if len(given) == 1 else 'them'}, or give a file with --data")
-    values = [c.strip() for c in args.value_col.split(",") if c.strip()] if args.value_col else None
+    """The read options given (None: not given; the library's defaults apply)."""
+    values = args.value_cols
+    columns = [c.strip() for c in values.split(",") if c.strip()] if values else None
     return {"text_col": args.text_col, "label_col": args.label_col, "kind": args.kind,
-            "id_col": args.id_col, "time_col": args.time_col, "value_cols": values,
+            "id_col": args.id_col, "time_col": args.time_col, "value_cols": columns,
             "classes": args.classes, "neutral": args.neutral, "encoding": args.encoding}
 
 
+def _default(function, name: str):
+    return inspect.signature(function).parameters[name].default
+
+
 def register(groups) -> None:
-    from rnnkit.tasks.classify_model import ClassifyConfig, default_train_config
+    from rnnkit.cli.options import add_config, add_training
+    from rnnkit.tasks import classify as api
 
     cl = groups.add_parser("classify", help="sequence classification beside a TF-IDF baseline")
     verbs = cl.add_subparsers(dest="verb", metavar="VERB", required=True)
@@ -56,40 +54,12 @@ def register(groups) -> None:
     train = verbs.add_parser("train", help="train a classifier into a directory")
     _read_options(train)
     train.add_argument("--out", required=True, type=Path, help="model directory to write")
-    train.add_argument("--split", default="0.8,0.1,0.1", help="train,valid,test fractions")
-    train.add_argument("--split-seed", type=int, default=0)
-    c, t = ClassifyConfig(), default_train_config()
-    m = train.add_argument_group("model")
-    m.add_argument("--level", choices=("word", "char", "both"), default=c.level,
-                   help="tokens: words, characters, or words with their spelling")
-    m.add_argument("--cell", default=c.cell, help="lstm, gru, rnn, ln-lstm, ln-gru, gru-cho")
-    m.add_argument("--layers", type=positive_int, default=c.layers)
-    m.add_argument("--hidden", type=positive_int, default=c.hidden, help="per direction")
-    m.add_argument("--embedding", type=positive_int, default=c.embedding)
-    m.add_argument("--speller", default=c.speller,
-                   help="level both: ngrams (mean of char 2-5-gram embeddings) or rnn")
-    m.add_argument("--char-hidden", type=positive_int, default=c.char_hidden,
-                   help="level both: half the size of a spelling vector")
-    m.add_argument("--pooling", default=c.pooling, help="last, mean, max or attention")
-    m.add_argument("--no-bidirectional", action="store_true", help="read forwards only")
-    m.add_argument("--dropout", type=float, default=c.dropout)
-    m.add_argument("--word-dropout", type=float, default=c.word_dropout)
-    m.add_argument("--class-weights", default=c.class_weights, help="none or balanced")
-    m.add_argument("--select", default=c.select,
-                   help="keep the weights of the best validation accuracy or loss")
-    m.add_argument("--no-lower", action="store_true", help="keep the case of words")
-    m.add_argument("--min-count", type=positive_int, default=c.min_count)
-    m.add_argument("--max-vocab", type=positive_int, default=c.max_vocab)
-    o = train.add_argument_group("optimisation")
-    budget = o.add_mutually_exclusive_group()
-    budget.add_argument("--time", type=duration, help=f"wall-time budget (default {t.time:.0f}s)")
-    budget.add_argument("--steps", type=positive_int, help="optimizer steps budget")
-    o.add_argument("--batch", type=positive_int, default=c.batch)
-    o.add_argument("--lr", type=float, default=t.lr)
-    o.add_argument("--weight-decay", type=float, default=t.weight_decay)
-    o.add_argument("--eval-every", type=positive_int, default=t.eval_every)
-    o.add_argument("--patience", type=int, default=t.patience, help="early stopping; 0 = off")
-    o.add_argument("--seed", type=int, default=t.seed)
+    split = ",".join(f"{f:g}" for f in _default(api.fit, "split"))
+    train.add_argument("--split", help=f"train,valid,test fractions (default: {split})")
+    train.add_argument("--split-seed", type=int,
+                       help=f"seed of the split (default: {_default(api.fit, 'split_seed')})")
+    add_config(train.add_argument_group("model"), api.ClassifyConfig)
+    add_training(train, api.default_train_config())
     train.add_argument("--no-baseline", action="store_true", help="skip TF-IDF + logistic reg.")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     train.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -97,9 +67,10 @@ def register(groups) -> None:
 
     ev = verbs.add_parser("evaluate", help="accuracy, macro-F1 and confusion on labelled data")
     ev.add_argument("model", type=Path, help="a directory written by rnnkit classify train")
-    _read_options(ev, defaults=False)
-    ev.add_argument("--part", default="all", help="all rows, or the train/valid/test rows of "
-                                                  "the model's own split of this data")
+    _read_options(ev)
+    ev.add_argument("--part", choices=api.PARTS,
+                    help="all rows, or the train/valid/test rows of the model's own split of "
+                         f"this data (default: {_default(api.evaluate, 'part')})")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=run_evaluate)
 
@@ -109,33 +80,11 @@ def register(groups) -> None:
                                             "CSV/TSV/JSONL file with a text column")
     pr.add_argument("--text", action="append", default=[], help="a text (repeatable)")
     pr.add_argument("--text-col", help="text column of a CSV/TSV/JSONL file")
-    pr.add_argument("--encoding", default="utf-8")
+    pr.add_argument("--encoding", help="encoding of the file (default: utf-8)")
     pr.add_argument("--explain", action="store_true",
                     help="attention pooling: the tokens the model attended to")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=run_predict)
-
-
-def _configs(args):
-    from rnnkit.tasks.classify_model import ClassifyConfig, default_train_config
-
-    model = ClassifyConfig(
-        level=args.level, cell=args.cell, layers=args.layers, hidden=args.hidden,
-        embedding=args.embedding, char_hidden=args.char_hidden, speller=args.speller,
-        pooling=args.pooling,
-        bidirectional=not args.no_bidirectional, dropout=args.dropout,
-        word_dropout=args.word_dropout, class_weights=args.class_weights, select=args.select,
-        lower=not args.no_lower, min_count=args.min_count, max_vocab=args.max_vocab,
-        batch=args.batch)
-    model.check()
-    train = default_train_config(lr=args.lr, weight_decay=args.weight_decay,
-                                 eval_every=args.eval_every, patience=args.patience,
-                                 seed=args.seed)
-    if args.steps:
-        train.steps, train.time = args.steps, None
-    elif args.time:
-        train.time = args.time
-    return model, train
 
 
 def _skipped(skipped: dict) -> str:
@@ -159,19 +108,23 @@ def _per_class(report: dict) -> None:
 
 
 def run_train(args) -> int:
+    from rnnkit.cli.options import config_from_args, train_config_from_args
     from rnnkit.data.streams import parse_fractions
     from rnnkit.tasks import classify as api
     from rnnkit.train.progress import ProgressBar
 
-    if not args.data:
+    if not args.data and not args.resume:
         raise ConfigError("give the examples: --data NAME|FILE (e.g. --data sentiment)")
-    model_config, train_config = _configs(args)
-    split = parse_fractions(args.split)
+    model_config = config_from_args(api.ClassifyConfig, args)
+    train_config = train_config_from_args(args, api.default_train_config())
+    split = {} if args.split is None else {"split": parse_fractions(args.split)}
+    if args.split_seed is not None:
+        split["split_seed"] = args.split_seed
     bar = ProgressBar(train_config.steps, train_config.time if not train_config.steps else None,
                       metric="accuracy")
-    metrics = api.fit(args.data, args.out, model_config, train_config, split=split,
-                      split_seed=args.split_seed, baseline=not args.no_baseline,
-                      resume=args.resume, callback=bar, **_read_kwargs(args))
+    metrics = api.fit(args.data, args.out, model_config, train_config, **split,
+                      baseline=not args.no_baseline, resume=args.resume, callback=bar,
+                      **_read_kwargs(args))
     if args.json:
         print_json(metrics)
         return 130 if metrics["rnnkit"]["status"] == "interrupted" else 0
@@ -205,20 +158,17 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     from rnnkit.tasks import classify as api
-    from rnnkit.train import checkpoint as ckpt
 
     loaded = api.load(args.model)
     if not args.data:
         raise ConfigError("give the labelled examples: --data NAME|FILE")
-    report = api.evaluate(loaded, args.data, part=args.part, **_read_kwargs(args))
-    path = args.model / "metrics.json"
-    metrics = ckpt.read_json(path) if path.is_file() else {}
-    metrics.setdefault("evaluate", {})[f"{report['source']}:{args.part}"] = report
-    ckpt.write_json(path, metrics)
+    part = {} if args.part is None else {"part": args.part}
+    report = api.evaluate(loaded, args.data, **part, **_read_kwargs(args))
+    path = args.model / "metrics.json"  # where evaluate keeps the scores
     if args.json:
         print_json(report)
         return 0
-    print(f"{report['source']} ({args.part}): {report['count']:,} examples"
+    print(f"{report['source']} ({report['part']}): {report['count']:,} examples"
           + (f", {_skipped(report['skipped'])}" if report["skipped"] else "")
           + f"; accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}")
     _per_class(report)
@@ -238,12 +188,13 @@ def _predict_inputs(args, loaded):
         args.file = "-"  # texts piped in
     if args.file is None:
         raise ConfigError("give texts to classify: a FILE, - for stdin, or --text '...'")
+    encoding = {} if args.encoding is None else {"encoding": args.encoding}
     tabular = args.file != "-" and Path(args.file).suffix.lower() in TABULAR
     if tabular or loaded.config.kind == "series":
-        data = read_labelled(args.file, text_col=args.text_col, encoding=args.encoding,
-                             kind=loaded.config.kind, require_labels=False)
+        data = read_labelled(args.file, text_col=args.text_col, kind=loaded.config.kind,
+                             require_labels=False, **encoding)
         return (data.texts if data.kind == "text" else data.sequences), sum(data.skipped.values())
-    text = sys.stdin.read() if args.file == "-" else read_text_file(args.file, args.encoding)
+    text = sys.stdin.read() if args.file == "-" else read_text_file(args.file, **encoding)
     lines = text.splitlines()
     kept = [line.strip() for line in lines if line.strip()]
     if not kept:
@@ -256,9 +207,9 @@ def run_predict(args) -> int:
 
     loaded = api.load(args.model)
     if args.explain and loaded.config.pooling != "attention":
-        api.explain(loaded, "")  # the one-line error that says why
+        loaded.explain("")  # the one-line error that says why, before reading the inputs
     inputs, skipped = _predict_inputs(args, loaded)
-    result = api.predict(loaded, inputs)
+    result = loaded.predict(inputs)
     texts = inputs if loaded.config.kind == "text" else [f"sequence {i}" for i in
                                                          range(len(inputs))]
     rows = []
@@ -268,7 +219,7 @@ def run_predict(args) -> int:
         if loaded.config.kind == "text":
             row["text"] = text
         if args.explain:
-            row["attention"] = [[t, round(w, 4)] for t, w in api.explain(loaded, text)]
+            row["attention"] = [[t, round(w, 4)] for t, w in loaded.explain(text)]
         rows.append(row)
     if skipped:
         print(f"rnnkit: {skipped} empty lines or rows skipped", file=sys.stderr)

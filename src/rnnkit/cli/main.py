@@ -49,8 +49,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def load_cells(argv: list[str]) -> list[str]:
     """Import the cell plugins named by leading ``--cells X`` options and ``$RNNKIT_CELLS``
     (paths or modules, separated by the path separator); returns the rest of ``argv``."""
-    from rnnkit.cells.plugins import import_plugin
-
     wanted = [p for p in os.environ.get("RNNKIT_CELLS", "").split(os.pathsep) if p.strip()]
     rest = list(argv)
     while rest and (rest[0] == "--cells" or rest[0].startswith("--cells=")):
@@ -62,8 +60,11 @@ def load_cells(argv: list[str]) -> list[str]:
         else:
             wanted.append(rest[0].split("=", 1)[1])
             rest = rest[1:]
-    for plugin in wanted:
-        import_plugin(plugin)
+    if wanted:  # imported only when asked: `rnnkit data ...` starts without torch
+        from rnnkit.cells.plugins import import_plugin
+
+        for plugin in wanted:
+            import_plugin(plugin)
     return rest
 
 

@@ -6,23 +6,28 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rnnkit.cli.common import duration, positive_int, print_json, stdin_is_piped
+from rnnkit.cli.common import positive_int, print_json, stdin_is_piped
+from rnnkit.cli.options import add_config, add_training, config_from_args, train_config_from_args
 from rnnkit.data.streams import parse_fractions
 from rnnkit.errors import ConfigError
+from rnnkit.tasks import tag as api
 from rnnkit.train.progress import ProgressBar
 
 SPLITS = ("valid", "test")
 
 
 def _read_options(parser) -> None:
-    parser.add_argument("--token-col", type=int, default=0, help="CoNLL: token column (0-based)")
-    parser.add_argument("--tag-col", type=int, default=-1, help="CoNLL: tag column (-1 = last)")
-    parser.add_argument("--encoding", default="utf-8", help="encoding of the file")
+    parser.add_argument("--token-col", type=int, help="CoNLL: token column (0-based; default 0)")
+    parser.add_argument("--tag-col", type=int, help="CoNLL: tag column (default -1: the last)")
+    parser.add_argument("--encoding", help="encoding of the file (default utf-8)")
+
+
+def _given(args, *names: str) -> dict:
+    """The options among ``names`` the user gave; the library's defaults stand for the rest."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def register(groups) -> None:
-    from rnnkit.tasks.tag_model import TagConfig, default_train_config
-
     tag = groups.add_parser("tag", help="sequence tagging: a label per token")
     verbs = tag.add_subparsers(dest="verb", metavar="VERB", required=True)
 
@@ -31,40 +36,16 @@ def register(groups) -> None:
                        help="a .conll/.jsonl file, or a text file or corpus name (alice, "
                             "shakespeare, kjv) for --task punct|segment")
     train.add_argument("--out", required=True, type=Path, help="model directory to write")
-    train.add_argument("--task", choices=("punct", "segment", "conll"),
-                       help="punct (restore punctuation and capitals), segment (restore "
-                            "spaces) or conll (the file's own tags; default for .conll/.jsonl)")
     train.add_argument("--valid", help="a validation file (default: cut from --data)")
     train.add_argument("--test", help="a test file (with --valid)")
-    train.add_argument("--split", default="0.8,0.1,0.1",
-                       help="train,valid,test fractions of --data, in contiguous blocks")
+    train.add_argument("--split",
+                       help="train,valid,test fractions of --data, in contiguous blocks "
+                            "(default 0.8,0.1,0.1)")
     train.add_argument("--max-sentences", type=positive_int,
                        help="use only the first N sequences of --data")
     _read_options(train)
-    d, t = TagConfig(), default_train_config()
-    m = train.add_argument_group("model")
-    m.add_argument("--cell", default=d.cell, help="lstm, gru, rnn, ln-lstm, ln-gru, gru-cho")
-    m.add_argument("--layers", type=positive_int, default=d.layers)
-    m.add_argument("--hidden", type=positive_int, default=d.hidden)
-    m.add_argument("--embedding", type=positive_int, default=d.embedding)
-    m.add_argument("--dropout", type=float, default=d.dropout)
-    m.add_argument("--no-bidirectional", action="store_true",
-                   help="read forwards only (for comparison)")
-    m.add_argument("--min-count", type=positive_int, default=d.min_count,
-                   help="word tasks: rarer training words become <unk>")
-    m.add_argument("--max-length", type=int, default=d.max_length,
-                   help="punct/segment: words/characters per sequence (0 = 64/200)")
-    o = train.add_argument_group("optimisation")
-    budget = o.add_mutually_exclusive_group()
-    budget.add_argument("--time", type=duration, help=f"wall-time budget (default {t.time:.0f}s)")
-    budget.add_argument("--steps", type=positive_int, help="optimizer steps budget")
-    o.add_argument("--batch", type=positive_int, default=d.batch, help="sequences per step")
-    o.add_argument("--lr", type=float, default=t.lr)
-    o.add_argument("--weight-decay", type=float, default=t.weight_decay)
-    o.add_argument("--clip-at", type=float, default=t.clip_at, help="gradient norm clip")
-    o.add_argument("--eval-every", type=positive_int, default=t.eval_every)
-    o.add_argument("--patience", type=int, default=t.patience, help="early stopping; 0 = off")
-    o.add_argument("--seed", type=int, default=t.seed)
+    add_config(train.add_argument_group("model"), api.TagConfig)
+    add_training(train, api.default_train_config())
     train.add_argument("--resume", action="store_true",
                        help="continue the run saved in --out (its data, split and model; "
                             "--time/--steps set the new total budget)")
@@ -75,9 +56,9 @@ def register(groups) -> None:
     ev.add_argument("model", type=Path, help="a directory written by rnnkit tag train")
     ev.add_argument("--data", required=True,
                     help="a tagged file, or for punct|segment models a text file or corpus")
-    ev.add_argument("--part", default="all",
-                    help="all of --data, or the train/valid/test block of the model's own split "
-                         "of it (for the data it was trained on)")
+    ev.add_argument("--part", choices=api.PARTS,
+                    help="all of --data (default), or the train/valid/test block of the "
+                         "model's own split of it (for the data it was trained on)")
     _read_options(ev)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=run_evaluate)
@@ -87,26 +68,9 @@ def register(groups) -> None:
     pred.add_argument("file", nargs="?",
                       help="a text file (or .conll/.jsonl), or - for stdin (read when piped)")
     pred.add_argument("--text", help="the text to tag")
-    pred.add_argument("--encoding", default="utf-8")
+    pred.add_argument("--encoding", help="encoding of the file (default utf-8)")
     pred.add_argument("--json", action="store_true")
     pred.set_defaults(func=run_predict)
-
-
-def _configs(args):
-    from rnnkit.tasks.tag_model import TagConfig, default_train_config
-
-    config = TagConfig(task=args.task or "", cell=args.cell, layers=args.layers,
-                       hidden=args.hidden, embedding=args.embedding, dropout=args.dropout,
-                       bidirectional=not args.no_bidirectional, batch=args.batch,
-                       min_count=args.min_count, max_length=args.max_length)
-    train = default_train_config(lr=args.lr, weight_decay=args.weight_decay,
-                                 clip_at=args.clip_at, eval_every=args.eval_every,
-                                 patience=args.patience, seed=args.seed)
-    if args.steps:
-        train.steps, train.time = args.steps, None
-    elif args.time:
-        train.time = args.time
-    return config, train
 
 
 def _columns(task: str) -> list[str]:
@@ -115,28 +79,22 @@ def _columns(task: str) -> list[str]:
 
 
 def _print_scores(task: str, rows: list[tuple[str, dict]]) -> None:
-    from rnnkit.tasks.tag_task import headline
-
     columns = _columns(task)
     print(f"  {'':<24}" + "".join(f"{c:>10}" for c in columns))
     for name, metrics in rows:
-        values = headline(task, metrics)
+        values = api.headline(task, metrics)
         print(f"  {name:<24}" + "".join(f"{values[c]:>10.4f}" for c in columns))
 
 
 def run_train(args) -> int:
-    from rnnkit.tasks import tag as api
-
-    if args.test and not args.valid:
-        raise ConfigError("--test needs --valid (without them both parts are cut from --data)")
-    if args.data is None and not args.resume:
-        raise ConfigError("give the data to tag: --data NAME|FILE (or --resume a run in --out)")
-    config, train = _configs(args)
+    train = train_config_from_args(args, api.default_train_config())
     bar = ProgressBar(train.steps, train.time if not train.steps else None, metric="accuracy")
-    metrics = api.fit(args.data, args.out, config, train, task=args.task, resume=args.resume,
-                      split=parse_fractions(args.split), max_sentences=args.max_sentences,
-                      valid=args.valid, test=args.test, token_col=args.token_col,
-                      tag_col=args.tag_col, encoding=args.encoding, callback=bar)
+    reading = _given(args, "max_sentences", "token_col", "tag_col", "encoding")
+    if args.split is not None:
+        reading["split"] = parse_fractions(args.split)
+    metrics = api.fit(args.data, args.out, config_from_args(api.TagConfig, args), train,
+                      resume=args.resume, valid=args.valid, test=args.test, callback=bar,
+                      **reading)
     code = 130 if metrics["status"] == "interrupted" else 0
     if args.json:
         print_json(metrics)
@@ -163,23 +121,21 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from rnnkit.tasks import tag as api
-
     loaded = api.load(args.model)
-    result = api.evaluate(loaded, args.data, token_col=args.token_col, tag_col=args.tag_col,
-                          encoding=args.encoding, part=args.part)
+    result = api.evaluate(loaded, args.data, **_given(args, "token_col", "tag_col", "encoding",
+                                                      "part"))
     if args.json:
         print_json(result)
         return 0
     n = result["sequences"]
-    print(f"{result['data']} ({args.part}): {n:,} sequence{'s' if n != 1 else ''}, "
+    print(f"{result['data']} ({result['part']}): {n:,} sequence{'s' if n != 1 else ''}, "
           f"{result['tokens']:,} tokens, {100 * result['unknown_rate']:.1f}% unknown to the model")
     _print_scores(loaded.config.task, [("rnnkit", result["rnnkit"]),
                                        ("majority tag", result["baseline"])])
     if result["rnnkit"]["unseen_tags"]:
         print("tags the model never saw (always wrong): "
               + ", ".join(result["rnnkit"]["unseen_tags"]))
-    print(f"per-tag scores: {args.model}/evaluation.json")
+    print(f"per-tag scores: {args.model}/evaluation.json (kept in metrics.json too)")
     return 0
 
 
@@ -199,21 +155,19 @@ def _input_text(args) -> tuple[str | None, object | None]:
     if args.file is None:
         raise ConfigError("give the text to tag: a FILE, - (stdin) or --text \"...\"")
     if is_tagged_file(args.file):
-        return None, read_tagged(args.file, encoding=args.encoding)
-    return read_text_file(args.file, args.encoding), None
+        return None, read_tagged(args.file, **_given(args, "encoding"))
+    return read_text_file(args.file, **_given(args, "encoding")), None
 
 
 def run_predict(args) -> int:
-    from rnnkit.tasks import tag as api
-
     loaded = api.load(args.model)
     text, tagged = _input_text(args)
     if tagged is not None:
-        tags = api.predict(loaded, tagged.sentences)
+        tags = loaded.predict(tagged.sentences)
         sequences = [{"tokens": s, "tags": t} for s, t in zip(tagged.sentences, tags)]
         restored = None
     else:
-        prediction = api.predict_text(loaded, text)
+        prediction = loaded.predict_text(text)
         sequences, restored = prediction.sequences, prediction.text
     if args.json:
         print_json({"sequences": sequences, "text": restored})

@@ -42,6 +42,8 @@ LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "p
 ID_NAMES = ("id", "series", "sequence", "sample")
 TIME_NAMES = ("t", "time", "step", "timestamp")
 RATING_ZERO = "rating 0 (neither positive nor negative)"
+CLASSES, NEUTRAL = 2, 0.5  # sentiment's labels: the sign of the rating, or three classes
+FILE_COLUMNS = ("text_col", "label_col", "id_col", "time_col", "value_cols")
 
 
 @dataclass
@@ -114,12 +116,12 @@ def normalised(text: str) -> str:
 # ---------------------------------------------------------------- the named dataset
 
 
-def read_sentiment(classes: int = 2, neutral: float = 0.5) -> LabelledSet:
+def read_sentiment(classes: int = CLASSES, neutral: float = NEUTRAL) -> LabelledSet:
     """The ``sentiment`` dataset with 2 (sign of the rating) or 3 classes (see module doc)."""
     if classes not in (2, 3):
-        raise ConfigError(f"--classes must be 2 or 3 for sentiment, got {classes}")
+        raise ConfigError.bad("classes", f"must be 2 or 3 for sentiment, got {classes}")
     if not 0 < neutral <= 4:
-        raise ConfigError(f"--neutral must be in (0, 4], got {neutral}")
+        raise ConfigError.bad("neutral", f"must be in (0, 4], got {neutral}")
     table = pd.read_csv(fetch("sentiment"), sep="\t", dtype=str, keep_default_na=False,
                         quoting=csv.QUOTE_NONE)
     labels, texts, origin, skipped = [], [], [], Counter()
@@ -194,21 +196,24 @@ def _read_table(path: Path, encoding: str) -> pd.DataFrame:
 
 
 def _column(frame: pd.DataFrame, given: str | None, guesses: tuple[str, ...], what: str,
-            option: str, path: Path, required: bool = True) -> str | None:
+            parameter: str, path: Path, required: bool = True) -> str | None:
+    """The column named ``given``, else the first of ``guesses`` present (any case). A missing
+    column is the fault of ``parameter`` (``text_col``...): the error begins with it."""
     present = [str(c) for c in frame.columns]
     if given is not None:
         if given in present:
             return given
-        raise DataError(f"{path} has no {what} column {given!r}; columns present: "
-                        f"{', '.join(present)}; choose one with {option}")
+        raise ConfigError(f"{parameter}: {path} has no {what} column {given!r}; columns "
+                          f"present: {', '.join(present)}", parameter)
     lower = {c.lower(): c for c in present}
     for guess in guesses:
         if guess in lower:
             return lower[guess]
     if not required:
         return None
-    raise DataError(f"{path} has no {what} column (looked for {', '.join(guesses[:4])}...); "
-                    f"columns present: {', '.join(present)}; choose one with {option}")
+    raise ConfigError.bad(parameter, f"is needed: {path} has no {what} column (looked for "
+                                     f"{', '.join(guesses[:4])}...); columns present: "
+                                     f"{', '.join(present)}")
 
 
 def _floats(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
@@ -222,7 +227,7 @@ def _floats(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(f"{path} column {column!r} row {row + 2} holds "
                             f"{frame[column].iloc[row]!r}, not a number; series classification "
-                            "reads numbers (for text, name the column with --text-col)")
+                            "reads numbers (for text, name the column with text_col)")
         values[:, j] = number.to_numpy(dtype=float)
     return values
 
@@ -284,6 +289,9 @@ def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
     ``require_labels=False`` reads a file to predict on: a label column is then optional.
     """
     path = Path(data).expanduser()
+    if not path.exists() and str(data) in ("sentiment", *GIVEN_SPLIT):
+        _no_file_columns(str(data), text_col=text_col, label_col=label_col, id_col=id_col,
+                         time_col=time_col, value_cols=value_cols)
     if not path.exists() and str(data) == "sentiment":
         return read_sentiment(classes, neutral)
     if not path.exists() and str(data) in GIVEN_SPLIT:
@@ -293,16 +301,16 @@ def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
         known = ", ".join(d.name for d in list_datasets("labelled"))
         raise DataError(f"dataset {str(data)!r} is not labelled data; labelled datasets: {known}")
     if kind not in ("auto", "text", "series"):
-        raise ConfigError(f"kind must be auto, text or series, got {kind!r}")
+        raise ConfigError.bad("kind", f"must be auto, text or series, got {kind!r}")
     frame = _read_table(path, encoding)
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no rows; give a file with examples")
     frame.columns = [str(c).strip() for c in frame.columns]
-    label_col = _column(frame, label_col, LABEL_NAMES, "label", "--label-col", path,
+    label_col = _column(frame, label_col, LABEL_NAMES, "label", "label_col", path,
                         required=require_labels)
     skipped: Counter = Counter()
     if kind != "series":
-        text = _column(frame, text_col, TEXT_NAMES, "text", "--text-col", path,
+        text = _column(frame, text_col, TEXT_NAMES, "text", "text_col", path,
                        required=kind == "text" or text_col is not None)
         if text is not None:
             labels, texts = [], []
@@ -317,13 +325,13 @@ def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
                     texts.append(body)
             return _finish(labels, str(path), skipped, require_labels, texts=texts,
                            groups=[normalised(t) for t in texts])
-    id_col = _column(frame, id_col, ID_NAMES, "id", "--id-col", path, required=False)
-    time_col = _column(frame, time_col, TIME_NAMES, "time", "--time-col", path,
+    id_col = _column(frame, id_col, ID_NAMES, "id", "id_col", path, required=False)
+    time_col = _column(frame, time_col, TIME_NAMES, "time", "time_col", path,
                        required=id_col is not None and kind == "series")
     rest = [c for c in frame.columns if c not in (label_col, id_col, time_col)]
     if kind == "auto" and not all(_numeric(frame[c]) for c in value_cols or rest):
         # neither text we can find nor numbers: say which text column is missing
-        _column(frame, None, TEXT_NAMES, "text", "--text-col", path)
+        _column(frame, None, TEXT_NAMES, "text", "text_col", path)
     if id_col is not None and time_col is not None:
         labels, sequences, features = _long_series(frame, label_col, id_col, time_col,
                                                    value_cols, path, skipped)
@@ -331,6 +339,17 @@ def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
         labels, sequences, features = _wide_series(frame, label_col, value_cols, path, skipped)
     return _finish(labels, str(path), skipped, require_labels, sequences=sequences,
                    features=features)
+
+
+def _no_file_columns(name: str, **columns) -> None:
+    """A named dataset has its own columns: naming file columns for it is a mistake."""
+    given = [parameter for parameter in FILE_COLUMNS if columns.get(parameter) is not None]
+    if given:
+        also = f" (as {' and '.join(given[1:])} {'is' if len(given) == 2 else 'are'})" \
+            if len(given) > 1 else ""
+        raise ConfigError.bad(given[0], f"is for a file's columns{also}; the {name} dataset "
+                                        f"has its own: drop {'it' if len(given) == 1 else 'them'}"
+                                        ", or give a file as data")
 
 
 def split_indices(labels: np.ndarray, fractions=(0.8, 0.1, 0.1), seed: int = 0,

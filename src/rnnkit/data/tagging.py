@@ -97,7 +97,7 @@ def read_conll(path: str | os.PathLike, token_col: int = 0, tag_col: int = -1,
             raise DataError(
                 f"{path} line {number} has {len(columns)} column(s) ({line.strip()!r}); a token "
                 f"and a tag are needed on every line (token column {token_col}, tag column "
-                f"{tag_col}); fix the line or choose the columns (--token-col, --tag-col)")
+                f"{tag_col}); fix the line or choose the columns (token_col, tag_col)")
         tokens.append(columns[token_col].strip())
         labels.append(columns[tag_col].strip())
     if tokens:
@@ -329,5 +329,5 @@ def split_data(data: TagData, fractions=(0.8, 0.1, 0.1), max_sentences: int | No
         if fraction > 0 and len(part) == 0:
             raise DataError(f"{n:,} sequences are too few to split {train:g}/{valid:g}/{test:g}: "
                             f"the {name} part is empty; give more data (or a larger "
-                            "--max-sentences)")
+                            "max_sentences)")
     return parts

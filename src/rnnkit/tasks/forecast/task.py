@@ -14,9 +14,9 @@ import torch
 
 from rnnkit.data.series import SeriesSet, calendar_features, future_index
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks import forecast_heads as heads
-from rnnkit.tasks.forecast_data import Batch, Panel, difference_lag, invert, make_batch
-from rnnkit.tasks.forecast_model import ForecastConfig, Forecaster
+from rnnkit.tasks.forecast import heads
+from rnnkit.tasks.forecast.data import Batch, Panel, difference_lag, invert, make_batch
+from rnnkit.tasks.forecast.model import ForecastConfig, Forecaster
 
 
 def minimum_length(config: ForecastConfig, validation: bool = False) -> int:
@@ -40,7 +40,7 @@ def covariates(data: SeriesSet, config: ForecastConfig, extend: int = 0,
         if config.calendar_names:
             if s.time is None:
                 raise DataError(f"series {s.id} has no timestamps but the model was trained "
-                                "with calendar features; give the time column (--time-col)")
+                                "with calendar features; give the time column (time_col)")
             time = s.time
             if extend:
                 time = time.append(future_index(s.time, config.freq, extend))
@@ -52,7 +52,7 @@ def covariates(data: SeriesSet, config: ForecastConfig, extend: int = 0,
                 if future_known is None or future_known[i].shape != (extend, len(k_mean)):
                     raise ConfigError(
                         f"the model reads known covariates ({', '.join(config.known_names)}): "
-                        f"give their {extend} future values (--future FILE)")
+                        f"give their {extend} future values (future_known)")
                 user = np.concatenate([user, future_known[i]])
             parts.append((user - k_mean) / k_std)
         known_out.append(np.concatenate(parts, axis=1) if parts else np.zeros((T + extend, 0)))
@@ -83,8 +83,8 @@ class ForecastTask:
             raise DataError(
                 f"the longest series has {lengths.max()} values; lookback {c.lookback} + "
                 f"horizon {c.horizon}" + (" + a validation horizon" if validation else "")
-                + f" needs at least {need}; use a shorter --lookback or --horizon"
-                + (" or --no-validation" if validation else ""))
+                + f" needs at least {need}; use a shorter lookback or horizon"
+                + (" or no validation" if validation else ""))
         end = lengths - c.horizon if validation else None
         self.train_series, self.train_origins = self.panel.windows(c.lookback, c.horizon,
                                                                    self.lag, end)

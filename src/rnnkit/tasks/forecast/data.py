@@ -34,15 +34,13 @@ DIFFERENCES = ("none", "first", "seasonal")
 
 def check_transform(scaling: str, difference: str, period: int) -> None:
     if scaling not in SCALINGS:
-        raise ConfigError(f"--scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+        raise ConfigError.bad("scaling", f"must be one of {', '.join(SCALINGS)}, got {scaling!r}")
     if difference not in DIFFERENCES:
-        raise ConfigError(
-            f"--difference must be one of {', '.join(DIFFERENCES)}, got {difference!r}"
-        )
+        raise ConfigError.bad("difference", f"must be one of {', '.join(DIFFERENCES)}, got "
+                                            f"{difference!r}")
     if difference == "seasonal" and period <= 1:
-        raise ConfigError(
-            "--difference seasonal needs a seasonal period > 1; give --period or use first"
-        )
+        raise ConfigError.bad("difference", "seasonal needs a seasonal period > 1; give the "
+                                            "period or use first")
 
 
 def difference_lag(difference: str, period: int) -> int:

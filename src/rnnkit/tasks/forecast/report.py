@@ -1,5 +1,11 @@
-"""What people look at after forecasting: the forecast CSV, plots per series (or of the best
-and worst few when there are many), and the future covariates a prediction needs."""
+"""What people look at after forecasting: ``metrics.json``, the forecast CSVs, plots per series
+(or of the best and worst few when there are many), and the future covariates a prediction
+needs.
+
+An evaluation's report folder (:func:`write_report`) holds ``metrics.json`` (every metric for
+every method), ``forecast.csv`` (one row per series, origin and step), ``series_metrics.csv``
+and PNG plots; a prediction's (:func:`write_predictions`) ``forecast.csv`` and plots.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.baselines.forecast import Forecast
-from rnnkit.data.series import SeriesSet, future_index
+from rnnkit.data.series import SeriesSet, future_index, read_series
 from rnnkit.errors import DataError
+from rnnkit.tasks import base
+from rnnkit.tasks.forecast.forecaster import LoadedForecaster
+from rnnkit.tasks.forecast.scores import Evaluation, forecast_times
 
 # one PNG per series up to this many series; beyond it, a gallery of the best and worst
 PER_SERIES_PLOTS = 12
@@ -27,10 +36,59 @@ def _context(data: SeriesSet, horizon: int) -> int:
     return max(4 * horizon, 3 * data.period if data.period > 1 else 0, 24)
 
 
-def plot_evaluation(out: Path, data: SeriesSet, evaluation) -> list[Path]:
+def write_report(out: str | Path, data: SeriesSet, evaluation: Evaluation, extra: dict,
+                 plots: bool = True) -> dict:
+    """``metrics.json`` (``extra``, then the evaluation), ``forecast.csv``,
+    ``series_metrics.csv`` and plots in ``out``; returns the metrics written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    methods = list(evaluation.summary)
+    metrics = {**extra, "horizon": evaluation.horizon, "period": evaluation.period,
+               "series": len({w.series for w in evaluation.windows}),
+               "windows": len(evaluation.windows), "methods": evaluation.summary,
+               "seconds": evaluation.seconds, "skipped": evaluation.skipped,
+               "short_series": evaluation.short}
+    base.write_metrics(out, metrics)
+    _write_forecast_csv(out / "forecast.csv", data, evaluation, methods)
+    _write_series_csv(out / "series_metrics.csv", data, evaluation, methods)
+    if plots:
+        plot_evaluation(out, data, evaluation)
+    return metrics
+
+
+def _write_forecast_csv(path: Path, data: SeriesSet, ev: Evaluation, methods: list[str]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        head = ["id", "origin", "step", "time", "actual"]
+        bands = [f"rnnkit_{side}{lv}" for lv in (80, 95) for side in ("lo", "hi")]
+        writer.writerow(head + methods + bands)
+        for w in ev.windows:
+            times = forecast_times(data, w, ev.horizon)
+            fc = w.forecasts.get("rnnkit")
+            for k in range(ev.horizon):
+                row = [data.series[w.series].id, w.origin, k + 1, str(times[k]),
+                       f"{w.actual[k]:.6g}"]
+                row += [f"{w.forecasts[m].mean[k]:.6g}" if m in w.forecasts else ""
+                        for m in methods]
+                for lv in (80, 95):
+                    band = fc.intervals.get(lv) if fc else None
+                    row += [f"{band[0][k]:.6g}", f"{band[1][k]:.6g}"] if band else ["", ""]
+                writer.writerow(row)
+
+
+def _write_series_csv(path: Path, data: SeriesSet, ev: Evaluation, methods: list[str]) -> None:
+    keys = ["smape", "mase"]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "origin"] + [f"{m}_{k}" for m in methods for k in keys])
+        for w in ev.windows:
+            writer.writerow([data.series[w.series].id, w.origin] + [
+                f"{w.scores[m][k]:.6g}" if m in w.scores else "" for m in methods for k in keys])
+
+
+def plot_evaluation(out: Path, data: SeriesSet, evaluation: Evaluation) -> list[Path]:
     """A PNG per scored window (few series) or a gallery of the best and worst by sMAPE."""
-    from rnnkit import plots
-    from rnnkit.tasks.forecast_eval import forecast_times
+    from rnnkit import plots  # matplotlib costs a second to import: only when plotting
 
     folder = Path(out) / "plots"
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,15 +129,13 @@ def plot_evaluation(out: Path, data: SeriesSet, evaluation) -> list[Path]:
     return written
 
 
-def read_future(path: str, data: SeriesSet, loaded, id_col: str | None = None,
+def read_future(path: str, data: SeriesSet, loaded: LoadedForecaster, id_col: str | None = None,
                 time_col: str | None = None) -> list[np.ndarray]:
     """The known covariates' future values from a CSV (read like the history: same columns,
-    ``horizon`` rows per series after each series' end)."""
-    from rnnkit.data.series import read_series
-
+    ``horizon`` rows per series after each series' end), per series ``(H, K)``."""
     names = loaded.config.known_names
     if not names:
-        raise DataError("this model reads no known covariates; drop --future")
+        raise DataError(f"this model reads no known covariates; {path} is not needed")
     future = read_series(path, value_cols=[names[0]], known=names[1:], fill=None,
                          freq=data.freq, period=data.period, id_col=id_col, time_col=time_col)
     by_id = {s.id: s for s in future.series}
@@ -100,16 +156,23 @@ def read_future(path: str, data: SeriesSet, loaded, id_col: str | None = None,
 
 
 def forecast_index(data: SeriesSet, horizon: int) -> list:
+    """Per series, the ``horizon`` timestamps (or step numbers) after its end."""
     return [np.arange(len(s.values), len(s.values) + horizon) if s.time is None
             else future_index(s.time, data.freq, horizon) for s in data.series]
 
 
-def write_predictions(out: Path, data: SeriesSet, loaded, forecasts: list[Forecast]
-                      ) -> list[dict]:
-    """``forecast.csv`` (id, step, time, forecast, 80/95% bounds) and plots; returns the rows."""
+def prediction_folder(loaded: LoadedForecaster, out: str | Path | None = None) -> Path:
+    """Where a prediction's files go: ``out``, or ``prediction/`` in the model directory."""
+    return Path(out) if out is not None else Path(loaded.directory) / "prediction"
+
+
+def write_predictions(data: SeriesSet, loaded: LoadedForecaster, forecasts: list[Forecast],
+                      out: str | Path | None = None) -> list[dict]:
+    """``forecast.csv`` (id, step, time, forecast, 80/95% bounds) and plots in
+    :func:`prediction_folder`; returns the rows."""
     from rnnkit import plots
 
-    out = Path(out)
+    out = prediction_folder(loaded, out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     H = loaded.config.horizon
     rows = []
@@ -131,19 +194,3 @@ def write_predictions(out: Path, data: SeriesSet, loaded, forecasts: list[Foreca
                             fc.mean, fc.intervals, title=f"{s.id}: forecast of {H} steps",
                             context=_context(data, H))
     return rows
-
-
-def print_predictions(data: SeriesSet, loaded, forecasts: list[Forecast]) -> None:
-    H = loaded.config.horizon
-    for s, fc, times in list(zip(data.series, forecasts, forecast_index(data, H)))[:5]:
-        print(f"{s.id}:")
-        bands = sorted(fc.intervals)
-        head = "  " + f"{'time':<22}{'forecast':>12}" + "".join(
-            f"{f'{lv}% interval':>26}" for lv in bands)
-        print(head)
-        for k in range(H):
-            cells = "".join(f"{fc.intervals[lv][0][k]:>12.4g} .. {fc.intervals[lv][1][k]:<10.4g}"
-                            for lv in bands)
-            print(f"  {str(times[k]):<22}{fc.mean[k]:>12.4g}  {cells}")
-    if len(data.series) > 5:
-        print(f"... and {len(data.series) - 5} more series (all in forecast.csv)")

@@ -31,7 +31,7 @@ _NORMAL_Z = {80: 1.2815515655446004, 95: 1.959963984540054}
 
 def check_head(name: str) -> None:
     if name not in HEADS:
-        raise ConfigError(f"--head must be one of {', '.join(HEADS)}, got {name!r}")
+        raise ConfigError.bad("head", f"must be one of {', '.join(HEADS)}, got {name!r}")
 
 
 def num_params(head: str) -> int:

@@ -28,14 +28,14 @@ only ``m_t = 1`` steps, so a sentence alone or inside any padded batch gets the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.cells import CELL_KINDS
-from rnnkit.errors import ConfigError
+from rnnkit.cells import cell_names
+from rnnkit.config import Config, param
 from rnnkit.layers import build_stack, lengths_to_mask
 from rnnkit.train.loop import TrainConfig
 
@@ -46,63 +46,52 @@ SPELLERS = ("rnn", "ngrams")
 
 
 @dataclass
-class ClassifyConfig:
+class ClassifyConfig(Config):
     """What builds a classifier (saved in config.json as ``"model"``)."""
 
-    kind: str = "text"  # text or series
-    level: str = "both"  # word, char or both (words + their spelling)
-    lower: bool = True  # lower-case words for the word vocabulary (spellings keep case)
-    cell: str = "lstm"
-    layers: int = 1
-    hidden: int = 128  # per direction
-    embedding: int = 128
-    char_embedding: int = 24  # level "both": the speller's character embedding
-    char_hidden: int = 64  # level "both": per direction, so spelling vectors are 2x this
-    max_word_chars: int = 20
-    speller: str = "ngrams"  # level "both": ngrams (bag of char n-grams) or rnn (over chars)
-    max_ngrams: int = 100_000  # speller "ngrams": the most frequent training n-grams kept
-    bidirectional: bool = True
-    pooling: str = "attention"
-    pool_inputs: bool = False  # also pool the encoder's inputs (a bag of embeddings beside it)
-    dropout: float = 0.5
-    word_dropout: float = 0.2  # training: a word id becomes <unk> with this probability
-    select: str = "accuracy"  # validation criterion that keeps the best weights: accuracy or loss
-    class_weights: str = "none"  # none or balanced
-    batch: int = 64
-    min_count: int = 2  # words seen fewer times in training are <unk>
-    max_vocab: int = 30_000
-    names: list[str] = field(default_factory=list)  # classes, in id order
-    weights: list[float] = field(default_factory=list)  # per class, from class_weights
-    features: int = 0  # series: values per step
-    feature_mean: list[float] = field(default_factory=list)  # series: training statistics
-    feature_std: list[float] = field(default_factory=list)
+    kind: str = param("text", "text or series (numeric sequences)", choices=("text", "series"),
+                      cli=False)
+    level: str = param("both", "tokens: words, characters, or words with their spelling",
+                       choices=LEVELS)
+    lower: bool = param(True, "lower-case words for the word vocabulary (spellings keep case)")
+    cell: str = param("lstm", "the recurrent cell", choices=cell_names)
+    layers: int = param(1, "stacked recurrent layers")
+    hidden: int = param(128, "hidden units per direction")
+    embedding: int = param(128, "word (or character) embedding size")
+    char_embedding: int = param(24, "level both, speller rnn: the character embedding size")
+    char_hidden: int = param(64, "level both: half the size of a spelling vector")
+    max_word_chars: int = param(20, "level both, speller rnn: characters of a word read")
+    speller: str = param("ngrams", "level both: ngrams (mean of char 2-5-gram embeddings) or "
+                                   "rnn (over the characters)", choices=SPELLERS)
+    max_ngrams: int = param(100_000, "speller ngrams: the most frequent training n-grams kept")
+    bidirectional: bool = param(True, "read both directions")
+    pooling: str = param("attention", "how the steps' outputs become one vector",
+                         choices=POOLINGS)
+    pool_inputs: bool = param(False, "also pool the encoder's inputs (a bag of embeddings)")
+    dropout: float = param(0.5, "dropout on embeddings, between layers and before the output")
+    word_dropout: float = param(0.2, "training: a word id becomes <unk> with this probability")
+    select: str = param("accuracy", "keep the weights of the best validation accuracy or loss",
+                        choices=("accuracy", "loss"))
+    class_weights: str = param("none", "weigh the loss per class: none or balanced",
+                               choices=CLASS_WEIGHTS)
+    batch: int = param(64, "examples per batch")
+    min_count: int = param(2, "words seen fewer times in training are <unk>")
+    max_vocab: int = param(30_000, "the most frequent training words kept")
+    names: list[str] = param(default_factory=list, help="classes, in id order", cli=False)
+    weights: list[float] = param(default_factory=list, help="per class, from class_weights",
+                                 cli=False)
+    features: int = param(0, "series: values per step", cli=False)
+    feature_mean: list[float] = param(default_factory=list, help="series: training means",
+                                      cli=False)
+    feature_std: list[float] = param(default_factory=list, help="series: training deviations",
+                                     cli=False)
 
     def check(self) -> None:
-        choices = {"kind": ("text", "series"), "level": LEVELS, "pooling": POOLINGS,
-                   "cell": tuple(CELL_KINDS), "class_weights": CLASS_WEIGHTS,
-                   "select": ("accuracy", "loss"), "speller": SPELLERS}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                flag = name.replace("_", "-")
-                raise ConfigError(f"--{flag} must be one of {', '.join(allowed)}, "
-                                  f"got {getattr(self, name)!r}")
-        for name in ("layers", "hidden", "embedding", "char_embedding", "char_hidden",
-                     "max_word_chars", "batch", "min_count", "max_vocab", "max_ngrams"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be positive, "
-                                  f"got {getattr(self, name)}")
-        for name in ("dropout", "word_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1), "
-                                  f"got {getattr(self, name)}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ClassifyConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        super().check()  # kind, level, cell, speller, pooling, select, class_weights
+        self.require_positive("layers", "hidden", "embedding", "char_embedding", "char_hidden",
+                              "max_word_chars", "batch", "min_count", "max_vocab", "max_ngrams")
+        self.require_fraction("dropout")
+        self.require_fraction("word_dropout")
 
 
 @dataclass

@@ -8,13 +8,14 @@ what it is batched with. The loss is the cross-entropy averaged over the real st
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.cells import CELL_KINDS
+from rnnkit.cells import cell_names
+from rnnkit.config import Config, param
 from rnnkit.data.tagging import TASKS
 from rnnkit.errors import ConfigError
 from rnnkit.layers import build_stack, lengths_to_mask
@@ -24,47 +25,33 @@ PAD_TAG = -100  # the tag id of padded steps: F.cross_entropy's ignore_index
 
 
 @dataclass
-class TagConfig:
+class TagConfig(Config):
     """Everything needed to rebuild a tagger (saved in ``config.json``)."""
 
-    task: str = ""  # punct, segment or conll; "" = chosen from the data by fit
-    cell: str = "lstm"
-    layers: int = 1
-    hidden: int = 128
-    embedding: int = 64
-    dropout: float = 0.2  # on embeddings, between layers and before the output layer
-    bidirectional: bool = True
-    batch: int = 32  # sequences per step
-    min_count: int = 2  # word tasks: tokens seen fewer times in training become <unk>
-    max_length: int = 0  # built tasks: words (punct) / characters (segment) per piece; 0 = 64/200
-    vocab_size: int = 0  # filled in from the data
-    num_tags: int = 0
+    task: str = param("", "punct (restore punctuation and capitals), segment (restore spaces) "
+                          "or conll (the file's own tags; default for .conll/.jsonl)",
+                      choices=TASKS)  # "" until fit chooses it from the data
+    cell: str = param("lstm", "the recurrent cell", choices=cell_names)
+    layers: int = param(1, "stacked recurrent layers")
+    hidden: int = param(128, "hidden size of every layer (per direction)")
+    embedding: int = param(64, "embedding size")
+    dropout: float = param(0.2, "dropout on embeddings, between layers and before the output")
+    bidirectional: bool = param(True, "read backwards too (off: forwards only, for comparison)")
+    batch: int = param(32, "sequences per step")
+    min_count: int = param(2, "word tasks: rarer training words become <unk>")
+    max_length: int = param(0, "punct/segment: words/characters per sequence (0 = 64/200)")
+    vocab_size: int = param(0, "filled in from the data", cli=False)
+    num_tags: int = param(0, "filled in from the data", cli=False)
 
     @property
     def level(self) -> str:
         return "char" if self.task == "segment" else "word"
 
     def check(self) -> None:
-        if self.task not in TASKS:
-            raise ConfigError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}")
-        if self.cell not in CELL_KINDS:
-            raise ConfigError(f"--cell must be one of {', '.join(CELL_KINDS)}, got {self.cell!r}")
-        for name in ("layers", "hidden", "embedding", "batch", "min_count"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be positive, "
-                                  f"got {getattr(self, name)}")
-        if self.max_length < 0:
-            raise ConfigError(f"--max-length must be >= 0, got {self.max_length}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TagConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        super().check()  # task, cell
+        self.require_positive("layers", "hidden", "embedding", "batch", "min_count")
+        self.require_at_least("max_length", 0)
+        self.require_fraction("dropout")
 
 
 def default_train_config(**overrides) -> TrainConfig:
@@ -102,10 +89,6 @@ def masked_loss(logits: Tensor, tags: Tensor, lengths: Tensor) -> Tensor:
     safe = tags.masked_fill(~mask, 0)
     each = F.cross_entropy(logits.transpose(1, 2), safe, reduction="none")  # (B, T)
     return (each * mask).sum() / mask.sum().clamp_min(1)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 @torch.no_grad()

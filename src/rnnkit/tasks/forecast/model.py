@@ -4,88 +4,87 @@
   two-layer MLP that emits every horizon step's distribution parameters at once
   (MQ-RNN's direct strategy: no error feeds back, all steps trained jointly).
 - ``recurrent``: a second stack starts from the encoder's final states and walks the horizon one
-  step at a time, reading the previous value and the step's known covariates. In training the
-  previous value is the truth (teacher forcing), or with probability ``1 - teacher`` the model's
-  own forecast (scheduled sampling); at inference always its own forecast.
+  step at a time (:meth:`~rnnkit.layers.Stack.step`), reading the previous value and the step's
+  known covariates. In training the previous value is the truth (teacher forcing), or with
+  probability ``1 - teacher`` the model's own forecast (scheduled sampling); at inference
+  always its own forecast.
 
 Shapes: ``inputs (B, L, F)``, ``future (B, H, K)``, output parameters ``(B, H, P)`` in the
-scaled space of each window (see :mod:`rnnkit.tasks.forecast_data`).
+scaled space of each window (see :mod:`rnnkit.tasks.forecast.data`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import dataclasses
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells import CELL_KINDS
+from rnnkit.cells import cell_names
+from rnnkit.config import Config, param
+from rnnkit.data.series import SeriesSet, calendar_features
 from rnnkit.errors import ConfigError
 from rnnkit.layers import build_stack
-from rnnkit.tasks import forecast_heads as heads
-from rnnkit.tasks.forecast_data import check_transform
+from rnnkit.tasks.forecast import heads
+from rnnkit.tasks.forecast.data import (
+    DIFFERENCES,
+    SCALINGS,
+    check_transform,
+    standardise_columns,
+)
 from rnnkit.train.loop import TrainConfig
 
 DECODERS = ("direct", "recurrent")
 
 
 @dataclass
-class ForecastConfig:
+class ForecastConfig(Config):
     """Everything needed to rebuild a forecaster and its data transform (``config.json``)."""
 
-    horizon: int = 12
-    lookback: int = 0  # 0: chosen from the horizon and period (see ``default_lookback``)
-    period: int = 0  # 0: the data's seasonal period
-    freq: str | None = None
-    cell: str = "lstm"
-    layers: int = 1
-    hidden: int = 64
-    dropout: float = 0.0
-    decoder: str = "direct"
-    head: str = "quantile"
-    scaling: str = "mean"
-    difference: str = "none"
-    skip: int = -1  # direct decoder: recent lookback values also fed to the head; -1: auto
-    base: str = "none"  # direct decoder: "seasonal" adds the last season (seasonal naive)
-    weighting: str = "none"  # "owa": weight windows by their error's share of OWA
-    teacher: float = 1.0  # recurrent decoder: probability of feeding the truth at the end
-    batch: int = 64
-    calendar: bool = True  # calendar features from the timestamps, when there are any
-    known_names: list[str] = field(default_factory=list)
-    past_names: list[str] = field(default_factory=list)
-    calendar_names: list[str] = field(default_factory=list)
-    known_mean: list[float] = field(default_factory=list)
-    known_std: list[float] = field(default_factory=list)
-    past_mean: list[float] = field(default_factory=list)
-    past_std: list[float] = field(default_factory=list)
+    horizon: int = param(12, "steps to forecast")
+    lookback: int = param(0, "steps read (0: max(8, 2 horizons, 3 periods))")
+    period: int = param(0, "seasonal period (0: the data's)")
+    freq: str | None = param(None, "the data's frequency", cli=False)
+    cell: str = param("lstm", "the recurrent cell", choices=cell_names)
+    layers: int = param(1, "stacked recurrent layers")
+    hidden: int = param(64, "hidden size of every layer")
+    dropout: float = param(0.0, "dropout between layers and before the output")
+    decoder: str = param("direct", "all steps at once (direct) or one after another "
+                                   "(recurrent)", choices=DECODERS)
+    head: str = param("quantile", "output distribution", choices=heads.HEADS)
+    scaling: str = param("mean", "per-window scaling", choices=SCALINGS)
+    difference: str = param("none", "per-window differencing", choices=DIFFERENCES)
+    skip: int = param(-1, "direct decoder: recent lookback values also fed to the head "
+                          "(-1: the last season or horizon)")
+    base: str = param("none", "direct decoder: forecast the change from seasonal naive "
+                              "(seasonal)", choices=("none", "seasonal"))
+    weighting: str = param("none", "loss weights: none, or each window's share of OWA (owa)",
+                           choices=("none", "owa"))
+    teacher: float = param(1.0, "recurrent decoder: final teacher-forcing probability "
+                                "(scheduled sampling from 1 down to this)")
+    batch: int = param(64, "windows per step")
+    calendar: bool = param(True, "calendar features from the timestamps, when there are any")
+    known_names: list[str] = param(default_factory=list, cli=False)
+    past_names: list[str] = param(default_factory=list, cli=False)
+    calendar_names: list[str] = param(default_factory=list, cli=False)
+    known_mean: list[float] = param(default_factory=list, cli=False)
+    known_std: list[float] = param(default_factory=list, cli=False)
+    past_mean: list[float] = param(default_factory=list, cli=False)
+    past_std: list[float] = param(default_factory=list, cli=False)
 
     def check(self) -> None:
-        if self.horizon <= 0:
-            raise ConfigError(f"--horizon must be positive, got {self.horizon}")
-        if self.lookback < 0:
-            raise ConfigError(f"--lookback must be positive, got {self.lookback}")
-        if self.period <= 0:
-            raise ConfigError(f"--period must be positive, got {self.period}")
-        if self.cell not in CELL_KINDS:
-            raise ConfigError(f"--cell must be one of {', '.join(CELL_KINDS)}, got {self.cell!r}")
-        for name in ("layers", "hidden", "batch"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"--{name} must be positive, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
-        if self.decoder not in DECODERS:
-            raise ConfigError(f"--decoder must be direct or recurrent, got {self.decoder!r}")
+        super().check()
+        self.require_positive("horizon")
+        self.require_at_least("lookback", 0)
+        self.require_positive("period", "layers", "hidden", "batch")
+        self.require_fraction("dropout")
         if self.skip > self.lookback:
-            raise ConfigError(f"--skip ({self.skip}) cannot exceed --lookback ({self.lookback})")
-        if self.weighting not in ("none", "owa"):
-            raise ConfigError(f"--weighting must be none or owa, got {self.weighting!r}")
-        if self.base not in ("none", "seasonal"):
-            raise ConfigError(f"--base must be none or seasonal, got {self.base!r}")
+            raise ConfigError.bad("skip", f"({self.skip}) cannot exceed lookback "
+                                          f"({self.lookback})")
         if self.base == "seasonal" and self.period <= 1:
-            raise ConfigError("--base seasonal needs a seasonal period > 1 (--period)")
-        if not 0.0 <= self.teacher <= 1.0:
-            raise ConfigError(f"--teacher must be in [0, 1], got {self.teacher}")
-        heads.check_head(self.head)
+            raise ConfigError.bad("base", "seasonal needs a seasonal period > 1 (period)")
+        self.require_fraction("teacher", closed=True)
         check_transform(self.scaling, self.difference, self.period)
 
     @property
@@ -96,14 +95,6 @@ class ForecastConfig:
     def num_inputs(self) -> int:
         return 1 + self.num_known + len(self.past_names)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ForecastConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
 
 def default_skip(lookback: int, period: int, horizon: int) -> int:
     """The last season (or horizon, if longer) of the lookback."""
@@ -113,6 +104,31 @@ def default_skip(lookback: int, period: int, horizon: int) -> int:
 def default_lookback(horizon: int, period: int) -> int:
     """Two horizons or three seasons, whichever is longer, and at least 8 steps."""
     return max(8, 2 * horizon, 3 * period if period > 1 else 0)
+
+
+def configure(data: SeriesSet, config: ForecastConfig | None) -> ForecastConfig:
+    """A copy of ``config`` with what comes from the data filled in: period, frequency,
+    lookback, skip, covariate names and the training statistics that standardise user
+    covariates."""
+    c = dataclasses.replace(config) if config is not None else ForecastConfig()
+    if not c.period:
+        c.period = max(1, int(data.period or 1))
+    c.freq = data.freq
+    if not c.lookback:
+        c.lookback = default_lookback(c.horizon, c.period)
+    if c.skip < 0:
+        c.skip = default_skip(c.lookback, c.period, c.horizon) if c.decoder == "direct" else 0
+    c.known_names, c.past_names = list(data.known_names), list(data.past_names)
+    first = data.series[0]
+    c.calendar_names = []
+    if c.calendar and first.time is not None:
+        _, c.calendar_names = calendar_features(first.time[:2], data.freq)
+    k_mean, k_std = standardise_columns([s.known for s in data.series])
+    p_mean, p_std = standardise_columns([s.past for s in data.series])
+    c.known_mean, c.known_std = k_mean.tolist(), k_std.tolist()
+    c.past_mean, c.past_std = p_mean.tolist(), p_std.tolist()
+    c.check()
+    return c
 
 
 class Forecaster(nn.Module):
@@ -159,6 +175,8 @@ class Forecaster(nn.Module):
 
     def _recurrent(self, last: Tensor, states, future: Tensor, target: Tensor | None,
                    teacher: float) -> Tensor:
+        """``last (B,)`` scaled value before the origin, ``states`` the encoder's final ones
+        -> ``(B, H, P)``."""
         H, head = self.config.horizon, self.config.head
         if target is not None and teacher >= 1.0:
             # teacher forcing all the way: the whole horizon is one sequence (fused kernels)
@@ -168,9 +186,9 @@ class Forecaster(nn.Module):
             return self.out(self.drop(out))
         params, value = [], last
         for k in range(H):
-            x = torch.cat([value[:, None], future[:, k]], dim=-1)[:, None]
-            out, states = self.decoder(x, states)
-            p = self.out(self.drop(out[:, 0]))
+            x = torch.cat([value[:, None], future[:, k]], dim=-1)  # (B, 1 + K)
+            out, states = self.decoder.step(x, states)  # (B, hidden)
+            p = self.out(self.drop(out))  # (B, P)
             params.append(p)
             value = heads.point(head, p[:, None])[:, 0].detach()
             if target is not None and teacher > 0.0:
