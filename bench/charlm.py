@@ -18,7 +18,8 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.cli.lm import _model_config, _train_config, register
+from rnnkit.cli.lm import register
+from rnnkit.cli.options import config_from_args, train_config_from_args
 from rnnkit.tasks import lm as api
 
 
@@ -34,7 +35,8 @@ def main() -> None:
         rest += ["--time", "103"]
     out = Path(tempfile.mkdtemp(prefix="charlm-"))
     args = parser.parse_args(["lm", "train", "--data", path, "--out", str(out), *rest])
-    model_config, train_config = _model_config(args), _train_config(args)
+    model_config = config_from_args(api.LMConfig, args)
+    train_config = train_config_from_args(args, api.default_train_config())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; model {model_config}")
     metrics = api.fit(path, out, model_config, train_config, split=(0.9, 0.1, 0.0),
                       baseline=not args.no_baseline)

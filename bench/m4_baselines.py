@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.baselines.forecast import BASELINES, run_baselines
+from rnnkit.data.series import m4_hourly_paths
 from rnnkit.metrics import forecast as metrics
 
 # (sMAPE, MASE, OWA) from the M4 competition's results for the Hourly subset
@@ -41,8 +42,9 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--train", default="/work/shared/data/m4/Hourly-train.csv")
-    parser.add_argument("--test", default="/work/shared/data/m4/Hourly-test.csv")
+    parser.add_argument("--train", help="Hourly-train.csv (default: $RNNKIT_M4 or "
+                        "../shared/data/m4 beside the project)")
+    parser.add_argument("--test", help="Hourly-test.csv (default: beside --train's default)")
     parser.add_argument("--methods", default=",".join(BASELINES))
     parser.add_argument("--horizon", type=int, default=48)
     parser.add_argument("--period", type=int, default=24)
@@ -50,6 +52,9 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None, help="seconds per method")
     args = parser.parse_args()
 
+    if args.train is None or args.test is None:
+        train, test = m4_hourly_paths()
+        args.train, args.test = args.train or train, args.test or test
     histories, actuals = read_m4(args.train), read_m4(args.test)
     histories, actuals = histories[: args.limit], actuals[: args.limit]
     names = args.methods.split(",")

@@ -36,10 +36,11 @@ class CharModel(nn.Module):
         return self.decoder(out)  # (B, T, V)
 
 
-def train_torch_model(steps: int, seed: int = 0) -> tuple[CharModel, torch.Tensor]:
-    """``steps`` Adam steps of a torch.nn.LSTM model on random 64-character windows of Alice;
-    returns the model and a held-out batch of windows ``(8, 65)``."""
-    text = resolve_text("alice")
+def train_torch_model(steps: int, seed: int = 0, data: str = "alice"
+                      ) -> tuple[CharModel, torch.Tensor]:
+    """``steps`` Adam steps of a torch.nn.LSTM model on random 64-character windows of ``data``
+    (Alice); returns the model and a held-out batch of windows ``(8, 65)``."""
+    text = resolve_text(data)
     vocab = Vocabulary.build(text, level="char")
     ids = vocab.encode(text)  # (N,) int64
     generator = torch.Generator().manual_seed(seed)
@@ -65,9 +66,10 @@ def train_torch_model(steps: int, seed: int = 0) -> tuple[CharModel, torch.Tenso
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=30, help="training steps of the torch model")
+    parser.add_argument("--data", default="alice", help="a text dataset name or file")
     args = parser.parse_args(argv)
 
-    model, held_out = train_torch_model(args.steps)
+    model, held_out = train_torch_model(args.steps, data=args.data)
     swapped = CharModel(model.decoder.out_features, lstm=rnnkit.nn.LSTM).eval()
     swapped.load_state_dict(model.state_dict())  # torch.nn.LSTM's names and shapes
 

@@ -23,15 +23,16 @@ from rnnkit.tasks import forecast
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="optimizer steps (the budget)")
+    parser.add_argument("--data", default="airpassengers", help="a series dataset or file")
     parser.add_argument("--out", default=None, help="model directory (default: a temporary one)")
     args = parser.parse_args(argv)
 
     train = forecast.default_train_config(steps=args.steps, eval_every=max(1, args.steps // 3))
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or scratch
-        metrics = forecast.fit("airpassengers", out, train_config=train).metrics
+        metrics = forecast.fit(args.data, out, train_config=train).metrics
         model = forecast.load(out)
-        (future,) = model.predict("airpassengers")  # one Forecast per series
+        (future,) = model.predict(args.data)  # one Forecast per series
 
     methods = metrics["methods"]  # name -> scores on the held-out year
     print(f"{metrics['steps']} steps; the held-out last {metrics['horizon']} months:")

@@ -51,13 +51,13 @@ def natural_inputs(task: str, given: list[str], model):
     return given  # classify: texts
 
 
-def tiny_language_model(out: Path, steps: int) -> Path:
-    """A small LSTM language model trained on Alice for ``steps`` steps, in ``out``."""
+def tiny_language_model(out: Path, steps: int, data: str = "alice") -> Path:
+    """A small LSTM language model trained on ``data`` (Alice) for ``steps`` steps, in ``out``."""
     from rnnkit.tasks import lm
 
     config = lm.LMConfig(hidden=64, embedding=32, batch=16, bptt=32)
     train = lm.default_train_config(steps=steps, warmup=steps // 5, eval_every=steps)
-    lm.fit("alice", out, config, train, baseline=False)
+    lm.fit(data, out, config, train, baseline=False)
     return out
 
 
@@ -68,10 +68,11 @@ def main(argv: list[str] | None = None):
     parser.add_argument("inputs", nargs="*", help="what to predict on (default: an example)")
     parser.add_argument("--steps", type=int, default=100,
                         help="training steps of the tiny language model, without a directory")
+    parser.add_argument("--data", default="alice", help="the tiny language model's text")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as scratch:
-        directory = args.directory or tiny_language_model(Path(scratch), args.steps)
+        directory = args.directory or tiny_language_model(Path(scratch), args.steps, args.data)
         task = read_config(directory)["task"]
         model = rnnkit.load(directory)
         prediction = model.predict(natural_inputs(task, args.inputs, model))

@@ -7,19 +7,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clitools import ENV, RNNKIT, assert_one_line_errors
 from rnnkit.cli.main import main
 
 AIR = str(Path(__file__).parent / "fixtures" / "airpassengers.csv")
-SCRIPT = Path(sys.executable).parent / "rnnkit"
-RNNKIT = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "rnnkit.cli.main"]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 TINY = ["--hidden", "16", "--steps", "30", "--eval-every", "10"]
 
 
@@ -75,30 +71,22 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
         "missing file": (["--data", str(tmp_path / "none.csv"), "--horizon", "3"],
                          ["no such file"]),
         "missing column": (["--data", AIR, "--value-col", "sales", "--horizon", "3"],
-                           ["sales", "time, value"]),
+                           ["sales", "time, value", "set --value-cols to one of them"]),
         "non-numeric": (["--data", nonnum, "--horizon", "3"], ["not numeric", "'x'"]),
         "too short": (["--data", AIR, "--horizon", "12", "--lookback", "200"],
                       ["144 values", "224"]),
         "horizon 0": (["--data", AIR, "--horizon", "0"], ["--horizon", "positive"]),
-        "nan without fill": (["--data", gaps, "--horizon", "1"], ["missing", "--fill"]),
+        "nan without fill": (["--data", gaps, "--horizon", "1"],
+                             ["missing", "set --fill to interpolate or ffill"]),
         "unknown freq": (["--data", AIR, "--freq", "fortnightly", "--horizon", "3"],
                          ["unknown frequency", "fortnightly"]),
         "duplicated time": (["--data", dup, "--horizon", "1"], ["2020-01-01"]),
         "bad fill": (["--data", gaps, "--fill", "magic", "--horizon", "1"], ["--fill"]),
     }
-    running = {
-        name: subprocess.Popen(RNNKIT + ["forecast", "train", *args, "--out", out, "--steps",
-                                         "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=ENV)
-        for name, (args, _) in cases.items()
-    }
-    for name, process in running.items():
-        stdout, stderr = process.communicate(timeout=120)
-        lines = stderr.strip().splitlines()
-        assert process.returncode == 2, (name, stderr)
-        assert len(lines) == 1 and lines[0].startswith("rnnkit: error: "), (name, stderr)
-        for word in cases[name][1]:
-            assert word in lines[0], (name, word, lines[0])
+    assert_one_line_errors({
+        name: (["forecast", "train", *args, "--out", out, "--steps", "1"], words)
+        for name, (args, words) in cases.items()
+    })
     assert not Path(out).exists()  # nothing written for a run that could not start
     missing_model = subprocess.run(RNNKIT + ["forecast", "predict", str(tmp_path / "nomodel"),
                                              "--data", AIR], capture_output=True, text=True,

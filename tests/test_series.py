@@ -108,7 +108,7 @@ def test_m4_layout_strips_the_ragged_ends(tmp_path):
 def test_missing_steps_and_empty_cells_need_fill(tmp_path):
     path = write(tmp_path, "date,value\n2020-01-01,1\n2020-01-02,\n2020-01-04,4\n2020-01-05,5\n")
     with pytest.raises(DataError, match=r"^series 'value' has 2 missing values \(first at "
-                       r"2020-01-02\); pass --fill interpolate or --fill ffill$"):
+                       r"2020-01-02\); set fill to interpolate or ffill$"):
         read_series(path)
     interpolated = read_series(path, fill="interpolate")
     assert interpolated.series[0].values.tolist() == [1, 2, 3, 4, 5]
@@ -150,13 +150,14 @@ def test_covariates_are_filled_and_leading_gaps_take_the_first_value(tmp_path):
     ("date,value\n2020-01-01,1\n2020-01-02,x7\n", {},
      r"value column 'value' is not numeric: 'x7' at line 3; fix the value or choose"),
     ("date,value\n2020-01-01,1\n", {"value_cols": "sales"},
-     r"has no column 'sales' \(columns: date, value\); pass --value-col with one of them"),
-    ("date,value\n2020-01-01,1\n", {"time_col": "when"}, r"pass --time-col"),
+     r"has no column 'sales' \(columns: date, value\); set value_cols to one of them"),
+    ("date,value\n2020-01-01,1\n", {"time_col": "when"}, r"set time_col to one of them"),
     ("date\n2020-01-01\n2020-01-02\n", {}, r"has no value column \(columns: date\)"),
     ("date,value\n2020-01-01,1\nJan 5th?,2\n", {"time_col": "date"},
      r"time column 'date' has 'Jan 5th\?' at line 3, which is not a date; fix it"),
     ("date,value\n", {}, r"has a header but no rows"),
-    ("date,value\n2020-01-01,1\n2020-01-02,2\n", {"fill": "mean"}, r"unknown fill 'mean'"),
+    ("date,value\n2020-01-01,1\n2020-01-02,2\n", {"fill": "mean"},
+     r"fill must be interpolate or ffill, got 'mean'"),
     ("id,date,a,b\nx,2000-01-01,2,3\n", {}, r"several columns that could be the values \(a, b\)"),
 ])
 def test_bad_files_raise_one_line_naming_problem_and_fix(tmp_path, text, options, message):
@@ -308,6 +309,25 @@ def test_load_m4_hourly(monkeypatch):
     monkeypatch.setenv("RNNKIT_M4", str(M4))
     assert m4_hourly_paths()[0] == M4 / "Hourly-train.csv"
     assert len(read_series("m4-hourly").series) == 414
+
+
+def test_m4_default_folder_is_beside_the_project_whatever_the_working_folder(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.delenv("RNNKIT_M4", raising=False)
+    monkeypatch.chdir(tmp_path)
+    beside = Path(__file__).resolve().parents[2] / "shared" / "data" / "m4"
+    if (M4 / "Hourly-train.csv").is_file():
+        assert m4_hourly_paths()[0] == beside / "Hourly-train.csv"
+    else:
+        with pytest.raises(DataError, match="set RNNKIT_M4") as caught:
+            m4_hourly_paths()
+        assert str(beside) in str(caught.value)
+
+
+def test_no_module_names_a_machine_path():
+    src = Path(__file__).resolve().parents[1] / "src" / "rnnkit"
+    named = [p.name for p in src.rglob("*.py") if "/work/" in p.read_text(encoding="utf-8")]
+    assert named == []
 
 
 def test_m4_files_not_found_says_where_to_put_them(tmp_path):

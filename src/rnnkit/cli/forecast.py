@@ -34,7 +34,8 @@ def _read_options(parser) -> None:
     data.add_argument("--data", help="series dataset name (rnnkit data list), m4-hourly, or a "
                                      "CSV/TSV/Parquet file")
     for flag, name, text in READ_OPTIONS:
-        data.add_argument(flag, dest=name, help=text)
+        aliases = ["--value-cols"] if name == "value_cols" else []  # errors name value_cols
+        data.add_argument(flag, *aliases, dest=name, help=text)
     data.add_argument("--period", type=positive_int, help="seasonal period (default: from the "
                                                           "frequency or the dataset)")
 

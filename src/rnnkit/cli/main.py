@@ -20,10 +20,18 @@ GROUPS = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line (``rnnkit: error: ...``, exit code 2) that
+    says where the help is, instead of the whole usage block; subcommands inherit it."""
+
+    def error(self, message: str):
+        self.exit(2, f"rnnkit: error: {self.prog}: {message}; see {self.prog} --help\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or only the group ``only`` (the others' modules, which import
     torch and the task code, then stay unloaded: ``rnnkit data list`` starts quickly)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rnnkit", description="Recurrent neural networks on the CPU, exact and fast."
     )
     from rnnkit import __version__

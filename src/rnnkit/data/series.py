@@ -138,12 +138,13 @@ def future_index(time: pd.DatetimeIndex | None, freq: str | None, horizon: int,
                  ) -> pd.DatetimeIndex | None:
     """The ``horizon`` timestamps after ``time[-1]`` (None when the series has no time)."""
     if horizon < 1:
-        raise ConfigError(f"horizon must be at least 1, got {horizon}; pass --horizon H")
+        raise ConfigError.bad("horizon", f"must be at least 1, got {horizon}")
     if time is None:
         return None
     offset = parse_freq(freq) if freq else (time.freq or infer_offset(time))
     if offset is None:
-        raise DataError("cannot tell the frequency of the timestamps; pass --freq")
+        raise DataError("cannot tell the frequency of the timestamps; set freq",
+                        parameters=("freq",))
     return pd.date_range(time[-1] + offset, periods=horizon, freq=offset)
 
 
@@ -187,16 +188,16 @@ def _common_offset(raws: list[RawSeries], table: Table) -> pd.DateOffset:
                 f"series {raw.id!r} has irregular timestamps: the step changes from "
                 f"{steps[0]} to {steps[i - 1]} at "
                 f"{_stamp(raw.times[i])} ({table.where(raw.rows[i])}); fix the timestamps or "
-                "pass --freq with a pandas alias (h, D, W, MS, QS, YS)")
+                "set freq to a pandas alias (h, D, W, MS, QS, YS)", parameters=("freq",))
         if offset is not None:
             found.setdefault(offset.freqstr, raw.id)
     if len(found) > 1:
         (first, a), (second, b) = list(found.items())[:2]
         raise DataError(f"series {a!r} has frequency {first} but {b!r} has {second}; "
-                        "give all series one frequency, or pass --freq")
+                        "give all series one frequency, or set freq", parameters=("freq",))
     if not found:
         raise DataError(f"series {raws[0].id!r} has {len(raws[0].times)} timestamps, too few "
-                        "to infer a frequency; pass --freq")
+                        "to infer a frequency; set freq", parameters=("freq",))
     return to_offset(next(iter(found)))
 
 
@@ -219,7 +220,7 @@ def _place(raw: RawSeries, offset: pd.DateOffset | None, table: Table,
         span = (raw.times[-1] - raw.times[0]) / approximate_step(offset)
         if span > 10 * len(raw.times) + 1000:
             raise DataError(f"series {raw.id!r}: {len(raw.times)} timestamps over {span:,.0f} "
-                            f"steps of {offset.freqstr}; check --freq")
+                            f"steps of {offset.freqstr}; check freq", parameters=("freq",))
         time = pd.date_range(raw.times[0], raw.times[-1], freq=offset)
         position = time.get_indexer(raw.times)
         grid = f"{offset.freqstr} grid" + (f" from {_stamp(time[0])}" if len(time) else "")
@@ -235,7 +236,7 @@ def _place(raw: RawSeries, offset: pd.DateOffset | None, table: Table,
         shown = _stamp(moment) if time is not None else str(moment)
         raise DataError(f"series {raw.id!r} has irregular timestamps: {shown} "
                         f"({table.where(raw.rows[i])}) is not on the {grid}; fix it or pass "
-                        "the right --freq")
+                        "the right freq", parameters=("freq",))
     columns = np.full((len(time) if time is not None else int(position[-1]) + 1,
                        raw.columns.shape[1]), np.nan)
     columns[position] = raw.columns
@@ -260,8 +261,8 @@ def fill_missing(series_id: str, time: pd.DatetimeIndex | None, columns: np.ndar
         if fill is None and len(holes):
             first = _stamp(time[holes[0]]) if time is not None else f"step {holes[0]}"
             count = f"{len(holes)} missing value" + ("s" if len(holes) > 1 else "")
-            raise DataError(f"{what} has {count} (first at {first}); pass --fill interpolate "
-                            "or --fill ffill")
+            raise DataError(f"{what} has {count} (first at {first}); set fill to "
+                            "interpolate or ffill", parameters=("fill",))
     frame = pd.DataFrame(columns, index=time)
     if fill == "interpolate":
         frame = frame.interpolate(method="time" if time is not None else "linear",
@@ -269,13 +270,23 @@ def fill_missing(series_id: str, time: pd.DatetimeIndex | None, columns: np.ndar
     return frame.ffill().bfill().to_numpy(dtype=np.float64), int(missing.sum())
 
 
+def project_folder() -> Path | None:
+    """The source checkout rnnkit is imported from (the folder with ``pyproject.toml`` above
+    ``src/rnnkit``), or None for an installed wheel."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "pyproject.toml").is_file() and (root / "src" / "rnnkit").is_dir() \
+        else None
+
+
 def m4_hourly_paths(folders: Sequence[str | os.PathLike] | None = None) -> tuple[Path, Path]:
     """``Hourly-train.csv`` and ``Hourly-test.csv`` of M4 (no package ships them): in the
-    first of ``folders`` that has both; by default ``$RNNKIT_M4``, ``../shared/data/m4`` (from
-    the working folder), ``/work/shared/data/m4``."""
+    first of ``folders`` that has both; by default ``$RNNKIT_M4``, then ``../shared/data/m4``
+    beside the project (the checkout rnnkit runs from, when it runs from one)."""
     if folders is None:
         folders = [os.environ["RNNKIT_M4"]] if os.environ.get("RNNKIT_M4") else []
-        folders += [Path("..", "shared", "data", "m4").resolve(), "/work/shared/data/m4"]
+        project = project_folder()
+        if project is not None:
+            folders.append(project.parent / "shared" / "data" / "m4")
     for folder in map(Path, folders):
         folder = folder.expanduser()
         train, test = folder / "Hourly-train.csv", folder / "Hourly-test.csv"
@@ -323,7 +334,7 @@ def read_series(name_or_path: str | os.PathLike, *, time_col: str | None = None,
     if layout not in LAYOUTS:
         raise ConfigError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
     if fill is not None and fill not in FILLS:
-        raise ConfigError(f"unknown fill {fill!r}; use --fill interpolate or --fill ffill")
+        raise ConfigError.bad("fill", f"must be interpolate or ffill, got {fill!r}")
     if period is not None and (isinstance(period, bool) or int(period) != period or period < 1):
         raise ConfigError(f"period must be a whole number >= 1, got {period!r}")
     offset = parse_freq(freq) if freq is not None else None

@@ -38,16 +38,17 @@ class Table:
     def where(self, i: int) -> str:
         return f"line {i + self.first_line}" if self.first_line else f"row {i + 1}"
 
-    def column(self, name: str, fix: str) -> str:
+    def column(self, name: str, parameter: str) -> str:
         """The column called ``name`` (exact, else ignoring case), or a DataError naming the
-        columns there are and ``fix``, how to choose another."""
+        columns there are and the ``parameter`` that chooses another."""
         if name in self.frame.columns:
             return name
         folded = [c for c in self.frame.columns if str(c).lower() == str(name).lower()]
         if len(folded) == 1:
             return folded[0]
         present = ", ".join(map(str, self.frame.columns))
-        raise DataError(f"{self.path} has no column {name!r} (columns: {present}); {fix}")
+        raise DataError(f"{self.path} has no column {name!r} (columns: {present}); set "
+                        f"{parameter} to one of them", parameters=(parameter,))
 
 
 @dataclass
@@ -191,7 +192,7 @@ def parse_times(table: Table, column: str) -> pd.DatetimeIndex | np.ndarray:
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise DataError(f"time column {column!r} has {text.iloc[i]!r} at {table.where(i)}, which "
-                        "is not a date; fix it or pass --time-col")
+                        "is not a date; fix it or set time_col", parameters=("time_col",))
     return pd.DatetimeIndex(dates)
 
 
@@ -246,7 +247,8 @@ def numeric_column(table: Table, column: str, role: str = "value") -> np.ndarray
     if len(bad):
         i = int(bad[0])
         raise DataError(f"{role} column {column!r} is not numeric: {text.iloc[i]!r} at "
-                        f"{table.where(i)}; fix the value or choose columns with --value-col")
+                        f"{table.where(i)}; fix the value or choose columns with value_cols",
+                        parameters=("value_cols",))
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -329,13 +331,13 @@ def split_table(table: Table, layout: str, time_col: str | None, value_cols, id_
     taken = set(covariates)
     if layout == "long":
         if id_col is None:
-            raise ConfigError("the long layout needs an id column; pass --id-col")
-        id_col = table.column(id_col, "pass --id-col with one of them")
+            raise ConfigError.bad("id_col", "is needed: the long layout needs an id column")
+        id_col = table.column(id_col, "id_col")
         taken.add(id_col)
     wanted = [value_cols] if isinstance(value_cols, str) else list(value_cols or [])
-    values = [table.column(c, "pass --value-col with one of them") for c in wanted]
+    values = [table.column(c, "value_cols") for c in wanted]
     if time_col is not None:
-        time_col = table.column(time_col, "pass --time-col with one of them")
+        time_col = table.column(time_col, "time_col")
     else:
         time_col = find_time_column(table, taken | set(values))
     rest = [c for c in table.frame.columns if c not in taken | {time_col} | set(values)]
@@ -344,12 +346,14 @@ def split_table(table: Table, layout: str, time_col: str | None, value_cols, id_
         values = by_name[:1] or rest
         if len(values) > 1:
             raise DataError(f"{table.path} has several columns that could be the values "
-                            f"({', '.join(map(str, values))}); pass --value-col with one")
+                            f"({', '.join(map(str, values))}); choose with value_cols",
+                            parameters=("value_cols",))
     values = values or rest
     if not values:
         present = ", ".join(columns)
         raise DataError(f"{table.path} has no value column (columns: {present}); add a column "
-                        "of numbers or pass --value-col")
+                        "of numbers or choose columns with value_cols",
+                        parameters=("value_cols",))
     if layout == "long":
         if len(values) > 1:
             raise ConfigError("the long layout has one value column; pass one --value-col")

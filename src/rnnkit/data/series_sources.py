@@ -23,7 +23,7 @@ sunspots          statsmodels ``datasets/sunspots/sunspots.csv``: YEAR, SUNACTIV
                   309 values.
 co2               statsmodels ``datasets/co2/co2.csv``: weekly Mauna Loa CO2, dates YYYYMMDD
                   every Saturday from 1958-03-29 to 2001-12-29: 2284 weeks, 59 of them empty
-                  (kept empty, so reading it needs ``--fill``).
+                  (kept empty, so reading it needs ``fill``).
 nile              statsmodels ``datasets/nile/nile.csv``: annual flow 1871-1970, 100 values.
 ================  =========================================================================
 

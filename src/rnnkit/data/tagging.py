@@ -97,7 +97,8 @@ def read_conll(path: str | os.PathLike, token_col: int = 0, tag_col: int = -1,
             raise DataError(
                 f"{path} line {number} has {len(columns)} column(s) ({line.strip()!r}); a token "
                 f"and a tag are needed on every line (token column {token_col}, tag column "
-                f"{tag_col}); fix the line or choose the columns (token_col, tag_col)")
+                f"{tag_col}); fix the line or choose the columns (token_col, tag_col)",
+                parameters=("token_col", "tag_col"))
         tokens.append(columns[token_col].strip())
         labels.append(columns[tag_col].strip())
     if tokens:
