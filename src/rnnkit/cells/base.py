@@ -154,19 +154,24 @@ class Cell(nn.Module):
             return self.initial_state(batch, device, dtype)
         if isinstance(state, Tensor):
             state = (state,)
-        state = tuple(state)
-        expected = tuple((batch, size) for size in self.state_sizes)
-        got = tuple(tuple(s.shape) for s in state)
-        names = ", ".join(self.state_names)
-        if got != expected:
+        elif type(state) is not tuple:
+            state = tuple(state)
+        sizes = self.state_sizes
+        right = len(state) == len(sizes)  # a plain loop: decoders check every step
+        for s, size in zip(state, sizes):
+            right = right and s.shape == (batch, size)
+        if not right:
+            expected = tuple((batch, size) for size in sizes)
+            got = tuple(tuple(s.shape) for s in state)
             raise ValueError(
-                f"{type(self).__name__} state ({names}) must have shapes {expected}, got {got}"
+                f"{type(self).__name__} state ({', '.join(self.state_names)}) must have shapes "
+                f"{expected}, got {got}"
             )
         for s in state:
             if s.dtype != dtype or s.device != device:
                 raise ValueError(
-                    f"{type(self).__name__} state ({names}) must have the input's dtype and "
-                    f"device ({dtype} on {device}), got {s.dtype} on {s.device}"
+                    f"{type(self).__name__} state ({', '.join(self.state_names)}) must have the "
+                    f"input's dtype and device ({dtype} on {device}), got {s.dtype} on {s.device}"
                 )
         return state
 

@@ -208,14 +208,18 @@ class Recurrent(nn.Module):
         dropouts draw a fresh mask at every call (a step has no sequence to share one with).
         """
         cell = self.cell
-        if x.dim() != 2 or x.size(-1) != cell.input_size:
+        if x.dim() != 2 or x.shape[1] != cell.input_size:
             raise ValueError(
                 f"a step's input must have shape (batch, {cell.input_size}), got {tuple(x.shape)}"
             )
         if self.reverse:
             raise ValueError("a reverse layer reads the sequence from its end: it cannot step")
-        state = cell.check_state(state, x.size(0), x.device, x.dtype)
+        state = cell.check_state(state, x.shape[0], x.device, x.dtype)
         training = self.training
+        if not (self.dropconnect or self.zoneout or (training and (
+                self.input_dropout or self.recurrent_dropout or self.output_dropout))):
+            new, _ = cell.step(cell.project(x), state)  # the plain step: generation's path
+            return new[0], new
         if self.input_dropout and training:
             x = variational_dropout(x.unsqueeze(1), self.input_dropout, True).squeeze(1)
         options = {}

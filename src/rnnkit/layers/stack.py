@@ -76,7 +76,7 @@ class Stack(nn.Module):
         stack, for generation, recurrent decoders and attention decoders. ``states`` has one
         entry per layer (None: zeros). Bidirectional layers cannot step: they read the future.
         """
-        layers = self._steppable()
+        layers = self.layers
         if states is None:
             states = [None] * len(layers)
         elif len(states) != len(layers):
@@ -84,10 +84,12 @@ class Stack(nn.Module):
                 f"states must have one entry per layer ({len(layers)}), got {len(states)}"
             )
         new_states = []
-        for k, (layer, state) in enumerate(zip(layers, states)):
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, Recurrent) or layer.reverse:
+                self._steppable()  # raises, naming the layer
             if k > 0 and self.dropout:
                 x = F.dropout(x, self.dropout, self.training)
-            x, state = layer.step(x, state)
+            x, state = layer.step(x, states[k])
             new_states.append(state)
         return x, new_states
 
