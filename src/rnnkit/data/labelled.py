@@ -21,8 +21,6 @@ deterministic stratified train / valid / test split that keeps duplicate texts t
 from __future__ import annotations
 
 import csv
-import io
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -32,9 +30,15 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data import labelled_sources
+from rnnkit.data.labelled_files import (
+    column,
+    long_series,
+    numeric,
+    read_table,
+    wide_series,
+)
 from rnnkit.data.registry import fetch, get_info, list_datasets
 from rnnkit.data.streams import check_fractions
-from rnnkit.data.text import read_text_file
 from rnnkit.errors import ConfigError, DataError
 
 TEXT_NAMES = ("text", "sentence", "review", "content", "tweet", "document", "comment", "body")
@@ -156,127 +160,6 @@ def read_given_split(name: str) -> LabelledSet:
 GIVEN_SPLIT = ("japanese-vowels",)
 
 
-# ---------------------------------------------------------------- users' files
-
-
-def _read_table(path: Path, encoding: str) -> pd.DataFrame:
-    """CSV, TSV or JSONL (by suffix; ``.txt`` is TSV if its first line has a tab) as strings."""
-    text = read_text_file(path, encoding)
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        stripped = text.lstrip()
-        if suffix == ".json" and stripped.startswith("["):
-            try:
-                records = json.loads(stripped)
-            except json.JSONDecodeError as bad:
-                raise DataError(f"{path} is not valid JSON ({bad.msg} at line {bad.lineno}); "
-                                "fix it or write one object per line (JSONL)") from None
-        else:
-            records = []
-            for number, line in enumerate(text.split("\n"), 1):
-                if line.strip():
-                    try:
-                        records.append(json.loads(line))
-                    except json.JSONDecodeError as bad:
-                        raise DataError(f"line {number} of {path} is not JSON ({bad.msg}); "
-                                        "write one object per line") from None
-        if not all(isinstance(r, dict) for r in records):
-            raise DataError(f"{path} must hold JSON objects ({{\"text\": ..., \"label\": ...}})")
-        frame = pd.DataFrame.from_records(records)
-        return frame.map(lambda v: "" if v is None or v != v else str(v)) if len(frame) else frame
-    tab = suffix in (".tsv", ".tab") or (suffix != ".csv" and "\t" in text.split("\n", 1)[0])
-    try:
-        # TSV without quoting: texts may hold quote marks ("''Conan''")
-        return pd.read_csv(io.StringIO(text), sep="\t" if tab else ",", dtype=str,
-                           keep_default_na=False, quoting=csv.QUOTE_NONE if tab else 0)
-    except pd.errors.ParserError as bad:
-        first = str(bad).strip().splitlines()[0]
-        raise DataError(f"{path} is not a well-formed {'TSV' if tab else 'CSV'} file "
-                        f"({first}); check its quoting and separators") from None
-
-
-def _column(frame: pd.DataFrame, given: str | None, guesses: tuple[str, ...], what: str,
-            parameter: str, path: Path, required: bool = True) -> str | None:
-    """The column named ``given``, else the first of ``guesses`` present (any case). A missing
-    column is the fault of ``parameter`` (``text_col``...): the error begins with it."""
-    present = [str(c) for c in frame.columns]
-    if given is not None:
-        if given in present:
-            return given
-        raise ConfigError(f"{parameter}: {path} has no {what} column {given!r}; columns "
-                          f"present: {', '.join(present)}", parameter)
-    lower = {c.lower(): c for c in present}
-    for guess in guesses:
-        if guess in lower:
-            return lower[guess]
-    if not required:
-        return None
-    raise ConfigError.bad(parameter, f"is needed: {path} has no {what} column (looked for "
-                                     f"{', '.join(guesses[:4])}...); columns present: "
-                                     f"{', '.join(present)}")
-
-
-def _floats(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
-    """``(rows, len(columns))`` float64, NaN for empty cells; a non-number is a DataError."""
-    values = np.full((len(frame), len(columns)), np.nan)
-    for j, column in enumerate(columns):
-        cells = frame[column].str.strip()
-        number = pd.to_numeric(cells.where(cells != ""), errors="coerce")
-        bad = number.isna() & (cells != "")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{path} column {column!r} row {row + 2} holds "
-                            f"{frame[column].iloc[row]!r}, not a number; series classification "
-                            "reads numbers (for text, name the column with text_col)")
-        values[:, j] = number.to_numpy(dtype=float)
-    return values
-
-
-def _numeric(cells: pd.Series) -> bool:
-    cells = cells.str.strip()
-    return bool(pd.to_numeric(cells[cells != ""], errors="coerce").notna().all())
-
-
-def _wide_series(frame, label_col, value_cols, path, skipped) -> tuple[list, list, list]:
-    columns = value_cols or [c for c in frame.columns if c != label_col]
-    values = _floats(frame, columns, path)
-    labels, sequences = [], []
-    for row, label in zip(values, frame[label_col].str.strip() if label_col else [""] * len(frame)):
-        filled = np.flatnonzero(~np.isnan(row))
-        if filled.size == 0:
-            skipped["empty sequence"] += 1
-        elif filled[-1] + 1 != filled.size:
-            skipped["missing value inside the sequence"] += 1
-        elif label_col and not label:
-            skipped["missing label"] += 1
-        else:
-            labels.append(label or None)
-            sequences.append(row[: filled.size, None].astype(np.float32))
-    return labels, sequences, ["value"]
-
-
-def _long_series(frame, label_col, id_col, time_col, value_cols, path, skipped):
-    features = value_cols or [c for c in frame.columns if c not in (label_col, id_col, time_col)]
-    values = _floats(frame, features, path)
-    times = pd.to_numeric(frame[time_col], errors="coerce")
-    order = times.to_numpy() if not times.isna().any() else frame[time_col].to_numpy()
-    labels, sequences = [], []
-    for key, rows in frame.groupby(id_col, sort=False).indices.items():
-        rows = rows[np.argsort(order[rows], kind="stable")]
-        found = {v for v in frame[label_col].iloc[rows].str.strip() if v} if label_col else set()
-        if len(found) > 1:
-            raise DataError(f"{path}: id {key!r} has labels {', '.join(sorted(found))}; give "
-                            "one label per sequence")
-        if np.isnan(values[rows]).any():
-            skipped["missing value inside the sequence"] += 1
-        elif label_col and not found:
-            skipped["missing label"] += 1
-        else:
-            labels.append(found.pop() if found else None)
-            sequences.append(values[rows].astype(np.float32))
-    return labels, sequences, list(features)
-
-
 def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
                   label_col: str | None = None, classes: int = 2, neutral: float = 0.5,
                   encoding: str = "utf-8", kind: str = "auto", id_col: str | None = None,
@@ -302,15 +185,15 @@ def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
         raise DataError(f"dataset {str(data)!r} is not labelled data; labelled datasets: {known}")
     if kind not in ("auto", "text", "series"):
         raise ConfigError.bad("kind", f"must be auto, text or series, got {kind!r}")
-    frame = _read_table(path, encoding)
+    frame = read_table(path, encoding)
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no rows; give a file with examples")
     frame.columns = [str(c).strip() for c in frame.columns]
-    label_col = _column(frame, label_col, LABEL_NAMES, "label", "label_col", path,
+    label_col = column(frame, label_col, LABEL_NAMES, "label", "label_col", path,
                         required=require_labels)
     skipped: Counter = Counter()
     if kind != "series":
-        text = _column(frame, text_col, TEXT_NAMES, "text", "text_col", path,
+        text = column(frame, text_col, TEXT_NAMES, "text", "text_col", path,
                        required=kind == "text" or text_col is not None)
         if text is not None:
             labels, texts = [], []
@@ -325,18 +208,18 @@ def read_labelled(data: str | os.PathLike, *, text_col: str | None = None,
                     texts.append(body)
             return _finish(labels, str(path), skipped, require_labels, texts=texts,
                            groups=[normalised(t) for t in texts])
-    id_col = _column(frame, id_col, ID_NAMES, "id", "id_col", path, required=False)
-    time_col = _column(frame, time_col, TIME_NAMES, "time", "time_col", path,
+    id_col = column(frame, id_col, ID_NAMES, "id", "id_col", path, required=False)
+    time_col = column(frame, time_col, TIME_NAMES, "time", "time_col", path,
                        required=id_col is not None and kind == "series")
     rest = [c for c in frame.columns if c not in (label_col, id_col, time_col)]
-    if kind == "auto" and not all(_numeric(frame[c]) for c in value_cols or rest):
+    if kind == "auto" and not all(numeric(frame[c]) for c in value_cols or rest):
         # neither text we can find nor numbers: say which text column is missing
-        _column(frame, None, TEXT_NAMES, "text", "text_col", path)
+        column(frame, None, TEXT_NAMES, "text", "text_col", path)
     if id_col is not None and time_col is not None:
-        labels, sequences, features = _long_series(frame, label_col, id_col, time_col,
+        labels, sequences, features = long_series(frame, label_col, id_col, time_col,
                                                    value_cols, path, skipped)
     else:
-        labels, sequences, features = _wide_series(frame, label_col, value_cols, path, skipped)
+        labels, sequences, features = wide_series(frame, label_col, value_cols, path, skipped)
     return _finish(labels, str(path), skipped, require_labels, sequences=sequences,
                    features=features)
 
