@@ -395,3 +395,59 @@ def test_metrics_csv_has_the_union_of_columns(tmp_path: Path) -> None:
     history = [{"step": 1, "train_loss": 2.0}, {"step": 2, "valid_loss": 1.5, "train_loss": 1.0}]
     text = write_csv(history, tmp_path / "m.csv").read_text().splitlines()
     assert text == ["step,train_loss,valid_loss", "1,2.0,", "2,1.0,1.5"]
+
+
+@pytest.mark.parametrize("killed_at", range(1, 7))
+def test_a_checkpoint_killed_anywhere_leaves_the_old_or_the_new_one(tmp_path, killed_at,
+                                                                   monkeypatch) -> None:
+    """Kill a checkpoint write at its k-th file operation (each of the three atomic file writes,
+    the two renames of the swap, the removal of the old folder): the directory then holds one
+    complete checkpoint, the one before or the one being written, and resume continues from
+    it to the same weights as an uninterrupted run."""
+    task = LineTask([COUNT] * 10)
+    Trainer(task, sgd(steps=4, checkpoint_every=2), tmp_path).run()  # checkpoints at 2 and 4
+    calls = {"n": 0}
+    real_replace, real_rmtree = os.replace, ckpt.shutil.rmtree
+
+    class Killed(BaseException):
+        pass
+
+    def dying(real):
+        def operation(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == killed_at:
+                raise Killed  # the process dies here: nothing after it runs
+            return real(*args, **kwargs)
+        return operation
+
+    monkeypatch.setattr(ckpt.os, "replace", dying(real_replace))
+    monkeypatch.setattr(ckpt.shutil, "rmtree", dying(real_rmtree))
+    with pytest.raises(Killed):
+        Trainer(task, sgd(steps=6, checkpoint_every=2), tmp_path).run(resume=True)
+    monkeypatch.setattr(ckpt.os, "replace", real_replace)
+    monkeypatch.setattr(ckpt.shutil, "rmtree", real_rmtree)
+    where = ckpt.checkpoint_dir(tmp_path)
+    assert where == tmp_path / "checkpoint"
+    step = json.loads((where / "trainer.json").read_text())["state"]["step"]
+    assert step in (4, 6) and saved_w(where / "model.safetensors").tolist() == [step, 0.0]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    resumed = LineTask([COUNT] * 10)
+    Trainer(resumed, sgd(steps=8, checkpoint_every=2), tmp_path).run(resume=True)
+    assert resumed.model.w.tolist() == [8.0, 0.0]
+
+
+def test_a_checkpoint_folder_without_trainer_json_is_not_resumed_from(tmp_path) -> None:
+    """What a killed write could leave before this format: the half folder is set aside, not
+    trusted; resume then starts from the run's beginning rather than refusing."""
+    from rnnkit.tasks import base
+
+    Trainer(LineTask([COUNT] * 10), sgd(steps=2, checkpoint_every=2), tmp_path).run()
+    (tmp_path / ".checkpoint-new").mkdir()
+    (tmp_path / ".checkpoint-new" / "model.safetensors").write_bytes(b"half")
+    assert ckpt.checkpoint_dir(tmp_path) == tmp_path / "checkpoint"
+    assert not (tmp_path / ".checkpoint-new").exists()
+    (tmp_path / "checkpoint" / "trainer.json").unlink()
+    assert ckpt.checkpoint_dir(tmp_path) is None
+    task = LineTask([COUNT] * 10)
+    base.train(task, sgd(steps=3), tmp_path, resume=True)
+    assert task.model.w.tolist() == [3.0, 0.0]

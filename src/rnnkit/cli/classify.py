@@ -45,7 +45,7 @@ def _default(function, name: str):
 
 
 def register(groups) -> None:
-    from rnnkit.cli.options import add_config, add_training
+    from rnnkit.cli.options import add_config, add_force, add_training
     from rnnkit.tasks import classify as api
 
     cl = groups.add_parser("classify", help="sequence classification beside a TF-IDF baseline")
@@ -62,6 +62,7 @@ def register(groups) -> None:
     add_training(train, api.default_train_config())
     train.add_argument("--no-baseline", action="store_true", help="skip TF-IDF + logistic reg.")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    add_force(train)
     train.add_argument("--json", action="store_true", help="print the metrics as JSON")
     train.set_defaults(func=run_train)
 
@@ -123,7 +124,8 @@ def run_train(args) -> int:
     bar = ProgressBar(train_config.steps, train_config.time if not train_config.steps else None,
                       metric="accuracy")
     metrics = api.fit(args.data, args.out, model_config, train_config, **split,
-                      baseline=not args.no_baseline, resume=args.resume, callback=bar,
+                      baseline=not args.no_baseline, resume=args.resume, force=args.force,
+                      callback=bar,
                       **_read_kwargs(args))
     if args.json:
         print_json(metrics)

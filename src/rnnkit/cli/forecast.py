@@ -8,7 +8,13 @@ from pathlib import Path
 
 from rnnkit.baselines.forecast import BASELINES
 from rnnkit.cli.common import duration, positive_int, print_json
-from rnnkit.cli.options import add_config, add_training, config_from_args, train_config_from_args
+from rnnkit.cli.options import (
+    add_config,
+    add_force,
+    add_training,
+    config_from_args,
+    train_config_from_args,
+)
 from rnnkit.data.series import FILLS, LAYOUTS
 from rnnkit.tasks import forecast as api
 from rnnkit.tasks.forecast import ForecastConfig, default_train_config
@@ -64,6 +70,7 @@ def register(groups) -> None:
                        help="train on every window (no held-out last horizon)")
     _baselines(train)
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    add_force(train)
     train.add_argument("--json", action="store_true", help="print the metrics as JSON")
     train.set_defaults(func=run_train)
 
@@ -84,6 +91,7 @@ def register(groups) -> None:
     back.add_argument("--windows", type=positive_int,
                       help="origins: the last K horizons of every series (default: 3)")
     _baselines(back)
+    add_force(back)
     back.add_argument("--json", action="store_true")
     back.set_defaults(func=run_backtest)
 
@@ -148,6 +156,7 @@ def run_train(args) -> int:
     bar = ProgressBar(train_config.steps, train_config.time if not train_config.steps else None)
     started = time.perf_counter()
     loaded = api.fit(data, args.out, model_config, train_config, resume=args.resume,
+                     force=args.force,
                      callback=bar, progress=SeriesBar(),
                      **_given(args, "validation", "baselines", "baseline_time"))
     state, metrics = loaded.state, loaded.metrics
@@ -204,6 +213,7 @@ def run_backtest(args) -> int:
     bar = ProgressBar(train_config.steps, train_config.time if not train_config.steps else None)
     loaded, evaluation = api.backtest(
         args.data, args.out, model_config, train_config, callback=bar, progress=SeriesBar(),
+        force=args.force,
         **_given(args, "windows", "baselines", "baseline_time"), **_read_kwargs(args))
     metrics, state = loaded.metrics, loaded.state
     if args.json:

@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 
 from rnnkit.cli.common import print_json
-from rnnkit.cli.options import add_config, add_training, config_from_args, train_config_from_args
+from rnnkit.cli.options import (
+    add_config,
+    add_force,
+    add_training,
+    config_from_args,
+    train_config_from_args,
+)
 from rnnkit.data.streams import parse_fractions
 from rnnkit.tasks import lm as api
 from rnnkit.tasks.lm import LMConfig, default_train_config
@@ -23,6 +29,7 @@ def register(groups) -> None:
     train.add_argument("--encoding", default="utf-8", help="encoding of a text file")
     train.add_argument("--split", default="0.9,0.05,0.05", help="train,valid,test fractions")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    add_force(train)
     train.add_argument(
         "--window", action="store_true", help="full BPTT on random windows instead of carried state"
     )
@@ -88,7 +95,7 @@ def run_train(args) -> int:
         split=parse_fractions(args.split),
         encoding=args.encoding,
         mode="window" if args.window else "carry",
-        resume=args.resume,
+        resume=args.resume, force=args.force,
         baseline=not args.no_baseline,
         callback=bar,
     )

@@ -146,3 +146,9 @@ def flag_message(problem: Exception) -> str:
     for name in getattr(problem, "parameters", ()):
         message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag(name), message)
     return message
+
+
+def add_force(parser) -> None:
+    """``--force``: train into a directory that already holds a model, replacing it."""
+    parser.add_argument("--force", action="store_true",
+                        help="replace the model already in --out (else refused; see --resume)")

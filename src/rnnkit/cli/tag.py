@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from rnnkit.cli.common import positive_int, print_json, stdin_is_piped
-from rnnkit.cli.options import add_config, add_training, config_from_args, train_config_from_args
+from rnnkit.cli.options import (
+    add_config,
+    add_force,
+    add_training,
+    config_from_args,
+    train_config_from_args,
+)
 from rnnkit.data.streams import parse_fractions
 from rnnkit.errors import ConfigError
 from rnnkit.tasks import tag as api
@@ -49,6 +55,7 @@ def register(groups) -> None:
     train.add_argument("--resume", action="store_true",
                        help="continue the run saved in --out (its data, split and model; "
                             "--time/--steps set the new total budget)")
+    add_force(train)
     train.add_argument("--json", action="store_true", help="print the metrics as JSON")
     train.set_defaults(func=run_train)
 
@@ -93,7 +100,8 @@ def run_train(args) -> int:
     if args.split is not None:
         reading["split"] = parse_fractions(args.split)
     metrics = api.fit(args.data, args.out, config_from_args(api.TagConfig, args), train,
-                      resume=args.resume, valid=args.valid, test=args.test, callback=bar,
+                      resume=args.resume, force=args.force, valid=args.valid, test=args.test,
+                      callback=bar,
                       **reading)
     code = 130 if metrics["status"] == "interrupted" else 0
     if args.json:

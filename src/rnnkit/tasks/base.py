@@ -21,17 +21,22 @@ A model directory holds ``config.json``, ``model.safetensors`` (the best validat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rnnkit.config import Config, choices_of, param  # noqa: F401 (the tasks' config base)
-from rnnkit.errors import CheckpointError, ConfigError
+from rnnkit.errors import CheckpointError, ConfigError, RnnkitError
 from rnnkit.train import checkpoint as ckpt
 
 FORMAT = 2  # config.json's layout; directories written before it had no "format" (= 1)
 CONFIG, WEIGHTS, METRICS = ckpt.CONFIG, ckpt.WEIGHTS, "metrics.json"
 Callback = Callable[[str, dict], "bool | None"]
+LOCK = ".lock"  # held (flock) by the process training into the directory
+_HELD: dict[str, list] = {}  # resolved directory -> [lock file descriptor, depth]
 
 
 # -- the model directory --------------------------------------------------------------------
@@ -133,14 +138,70 @@ def _is_number(word: str) -> bool:
 
 
 # -- the fit scaffold -----------------------------------------------------------------------
+def holds_model(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a trained model or a run's checkpoint."""
+    directory = Path(directory)
+    return (directory / WEIGHTS).is_file() or ckpt.checkpoint_dir(directory) is not None
+
+
+@contextlib.contextmanager
+def claim(out: str | Path, resume: bool = False, force: bool = False) -> Iterator[Path]:
+    """Hold the directory ``out`` for one run: made if missing, locked against a second
+    process training into it (one line names the one that holds it), and, unless ``resume``
+    or ``force``, refused if it already holds a trained model. ``force`` clears the old run's
+    checkpoint so that nothing resumes it. Re-entrant within a process."""
+    out = Path(out)
+    if not resume and holds_model(out) and not force:
+        raise ConfigError(f"{out} already holds a trained model; continue it with resume, "
+                          "write to another directory, or replace it with force",
+                          parameters=("resume", "force"))
+    out.mkdir(parents=True, exist_ok=True)
+    key = str(out.resolve())
+    if key in _HELD:
+        _HELD[key][1] += 1
+    else:
+        _HELD[key] = [_lock(out), 1]
+    try:
+        if force and not resume:
+            shutil.rmtree(out / ckpt.RESUME_DIR, ignore_errors=True)
+            (out / "options.txt").unlink(missing_ok=True)
+        yield out
+    finally:
+        held = _HELD[key]
+        held[1] -= 1
+        if held[1] == 0:
+            del _HELD[key]
+            if held[0] is not None:
+                os.close(held[0])  # closing releases the flock
+
+
+def _lock(out: Path) -> int | None:
+    """An exclusive flock on ``out/.lock`` holding this process's id; None where the system
+    has no flock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        return None
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode(errors="replace").strip()
+        os.close(fd)
+        who = f"process {holder}" if holder.isdigit() else "another process"
+        raise RnnkitError(f"{who} is training into {out} now; wait for it to end, or write to "
+                          "another directory") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
 def resume_settings(out: str | Path, task: str, data: Any = None) -> dict:
     """The saved config of the run in ``out`` that ``resume=True`` continues; ``data``, when
-    given, must be what it was trained on."""
+    given, must be what it was trained on. A run stopped before its first checkpoint resumes
+    from its start (:func:`train`), with the same settings."""
     out = Path(out)
     saved = read_config(out, task)
-    if not (out / ckpt.RESUME_DIR).is_dir():
-        raise ConfigError(f"{out} holds no checkpoint to resume from; train afresh without "
-                          "resume", "resume")
     trained_on = saved.get("data")
     if isinstance(trained_on, dict):
         trained_on = trained_on.get("source")
@@ -175,6 +236,7 @@ def train(task, train_config, out: str | Path, callback: Callback | None = None,
     from rnnkit.train.loop import Trainer
 
     out = Path(out)
+    resume = resume and ckpt.checkpoint_dir(out) is not None  # else: killed before the first
     trainer = Trainer(task, train_config, out, callback)
     if progress_hook:
         task.progress = trainer.progress

@@ -4,13 +4,17 @@ A model directory holds ``config.json`` (what to rebuild: model config, vocabula
 options), ``model.safetensors`` (the best weights so far) and ``checkpoint/`` (the latest state
 to resume from: ``model.safetensors``, ``trainer.safetensors`` with optimizer state, carried state
 and RNG, and ``trainer.json``). Nothing is pickled. A file is written to a temporary name beside
-its target and renamed over it, so an interruption never leaves a half-written checkpoint.
+its target and renamed over it; a checkpoint, several files, is written whole into a new folder
+that then takes the place of the old one (:func:`save_checkpoint`), so a process killed at any
+moment leaves the previous checkpoint or the new one, never a mix, and :func:`checkpoint_dir`
+finds it (:func:`recover` finishes a swap cut short).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,8 @@ from rnnkit.errors import CheckpointError
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 RESUME_DIR = "checkpoint"
+COMPLETE = "trainer.json"  # written last: a checkpoint folder without it is incomplete
+_NEW, _OLD = ".checkpoint-new", ".checkpoint-old"
 
 
 def _umask() -> int:
@@ -121,3 +127,66 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
         raise CheckpointError(
             f"{path} does not fit the model in its config.json: {first}"
         ) from None
+
+
+def _complete(folder: Path) -> bool:
+    return (folder / COMPLETE).is_file()
+
+
+def recover(out: str | Path) -> None:
+    """Finish or undo a checkpoint swap that a killed process left half done: afterwards
+    ``out/checkpoint`` is the newest complete checkpoint (if there is one) and the temporary
+    folders are gone."""
+    out = Path(out)
+    current, new, old = out / RESUME_DIR, out / _NEW, out / _OLD
+    if not _complete(current):
+        for candidate in (new, old):  # the newer first: it was complete before the swap began
+            if _complete(candidate):
+                if current.exists():
+                    shutil.rmtree(current)
+                os.replace(candidate, current)
+                break
+    for leftover in (new, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+
+
+def checkpoint_dir(out: str | Path) -> Path | None:
+    """The complete checkpoint of the run in ``out`` (after :func:`recover`), or None."""
+    recover(out)
+    current = Path(out) / RESUME_DIR
+    return current if _complete(current) else None
+
+
+def save_checkpoint(out: str | Path, write) -> Path:
+    """Write a checkpoint whole: ``write(folder)`` fills a new folder (``trainer.json`` last),
+    which then replaces ``out/checkpoint`` by two renames. Killed anywhere, the directory holds
+    the old checkpoint or the new one (:func:`recover`)."""
+    out = Path(out)
+    recover(out)
+    new, old, current = out / _NEW, out / _OLD, out / RESUME_DIR
+    new.mkdir(parents=True)
+    write(new)
+    if not _complete(new):
+        raise RuntimeError(f"a checkpoint must end with {COMPLETE}")
+    if current.exists():
+        os.replace(current, old)
+    os.replace(new, current)
+    _fsync_dir(out)
+    if old.exists():
+        shutil.rmtree(old)
+    return current
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where the system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -168,19 +168,22 @@ class Trainer:
 
     # -- saving and resuming ---------------------------------------------------------------
     def save(self) -> None:
-        where = self.out / ckpt.RESUME_DIR
         opt_data, opt_tensors = ckpt.optimizer_to_files(self.optimizer)
         tensors = {**opt_tensors, **_flatten(self.carry), "rng.torch": torch.get_rng_state()}
-        ckpt.write_tensors(where / "trainer.safetensors", tensors)
-        ckpt.write_tensors(where / ckpt.WEIGHTS, self.task.model.state_dict())
-        ckpt.write_json(
-            where / "trainer.json",
-            {"state": asdict(self.state), "optimizer": opt_data, "config": asdict(self.config)},
-        )
+
+        def write(where: Path) -> None:  # a new folder; trainer.json last marks it complete
+            ckpt.write_tensors(where / "trainer.safetensors", tensors)
+            ckpt.write_tensors(where / ckpt.WEIGHTS, self.task.model.state_dict())
+            ckpt.write_json(
+                where / ckpt.COMPLETE,
+                {"state": asdict(self.state), "optimizer": opt_data, "config": asdict(self.config)},
+            )
+
+        ckpt.save_checkpoint(self.out, write)
 
     def resume(self) -> None:
-        where = self.out / ckpt.RESUME_DIR
-        saved = ckpt.read_json(where / "trainer.json")
+        where = ckpt.checkpoint_dir(self.out) or self.out / ckpt.RESUME_DIR
+        saved = ckpt.read_json(where / ckpt.COMPLETE)
         tensors = ckpt.read_tensors(where / "trainer.safetensors")
         ckpt.load_weights(self.task.model, where / ckpt.WEIGHTS)
         try:

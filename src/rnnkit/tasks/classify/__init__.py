@@ -62,13 +62,14 @@ def load(directory: str | Path) -> LoadedClassifier:
 def fit(data: LabelledSet | str | None, out: str | Path, config: ClassifyConfig | None = None,
         train_config: TrainConfig | None = None, *, split: Sequence[float] = (0.8, 0.1, 0.1),
         split_seed: int = 0, baseline: bool = True, resume: bool = False,
-        callback: base.Callback | None = None, **read_options) -> dict:
+        callback: base.Callback | None = None, force: bool = False, **read_options) -> dict:
     """Train into ``out`` and return the metrics written to ``out/metrics.json``.
 
     ``data`` is a :class:`LabelledSet`, a dataset name or a file (read with ``read_options``,
     the parameters of :func:`~rnnkit.data.labelled.read_labelled`). ``resume=True`` continues
     the run saved in ``out`` with its model, split and read options (``data`` may be None);
-    ``train_config`` then only extends the budget.
+    ``train_config`` then only extends the budget. A directory that already holds a trained
+    model is refused unless ``resume`` or ``force`` (which replaces it).
     """
     started = time.perf_counter()
     out = Path(out)
@@ -105,29 +106,29 @@ def fit(data: LabelledSet | str | None, out: str | Path, config: ClassifyConfig 
     parts = {"train": len(train), "valid": len(valid), "test": len(test)}
     summary = {"source": data.source, "kind": data.kind, "examples": len(data),
                "classes": data.counts(), "skipped": data.skipped}
-    out.mkdir(parents=True, exist_ok=True)
-    saved = base.write_config(out, TASK, {  # first: a crash mid-run leaves a readable dir
-        "model": config.to_dict(), "inputs": encoder.to_dict(),
-        "read": read_settings(read_options),
-        "split": {"fractions": list(split), "seed": split_seed, **parts},
-        "data": summary, "train": asdict(train_config)})
-    state = base.train(task, train_config, out, callback, resume)  # the best weights
-    loaded = LoadedClassifier(model, encoder, config, out, saved)
-    splits = {"valid": valid, "test": test} if len(test) else {"valid": valid}
-    scored = time.perf_counter()
-    rnnkit = model_scores(loaded, splits, {
-        "steps": state.step, "status": state.status, "best_step": state.best_step,
-        "train_seconds": round(state.elapsed, 1)})
-    rnnkit["seconds"] = round(state.elapsed + time.perf_counter() - scored, 1)
-    metrics = {"task": TASK, "data": summary, "split": saved["split"], "rnnkit": rnnkit}
-    if baseline:
-        metrics["baseline"] = baseline_scores(train, splits, config.class_weights == "balanced",
-                                              train_config.seed)
-    shown = "test" if "test" in splits else "valid"
-    confusion_picture(out / "confusion.png", rnnkit[shown], config.names,
-                      f"rnnkit on the {shown} split ({rnnkit[shown]['count']:,} examples)")
-    metrics["seconds_total"] = round(time.perf_counter() - started, 1)
-    return base.write_metrics(out, metrics)
+    with base.claim(out, resume, force):
+        saved = base.write_config(out, TASK, {  # first: a crash mid-run leaves a readable dir
+            "model": config.to_dict(), "inputs": encoder.to_dict(),
+            "read": read_settings(read_options),
+            "split": {"fractions": list(split), "seed": split_seed, **parts},
+            "data": summary, "train": asdict(train_config)})
+        state = base.train(task, train_config, out, callback, resume)  # the best weights
+        loaded = LoadedClassifier(model, encoder, config, out, saved)
+        splits = {"valid": valid, "test": test} if len(test) else {"valid": valid}
+        scored = time.perf_counter()
+        rnnkit = model_scores(loaded, splits, {
+            "steps": state.step, "status": state.status, "best_step": state.best_step,
+            "train_seconds": round(state.elapsed, 1)})
+        rnnkit["seconds"] = round(state.elapsed + time.perf_counter() - scored, 1)
+        metrics = {"task": TASK, "data": summary, "split": saved["split"], "rnnkit": rnnkit}
+        if baseline:
+            metrics["baseline"] = baseline_scores(train, splits, config.class_weights == "balanced",
+                                                  train_config.seed)
+        shown = "test" if "test" in splits else "valid"
+        confusion_picture(out / "confusion.png", rnnkit[shown], config.names,
+                          f"rnnkit on the {shown} split ({rnnkit[shown]['count']:,} examples)")
+        metrics["seconds_total"] = round(time.perf_counter() - started, 1)
+        return base.write_metrics(out, metrics)
 
 
 def evaluate(loaded: LoadedClassifier, data: LabelledSet | str, part: str = "all",

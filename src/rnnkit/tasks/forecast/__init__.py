@@ -69,8 +69,8 @@ def fit(data: SeriesSet | str, out: str | Path, model_config: ForecastConfig | N
         train_config: TrainConfig | None = None, *, validation: bool = True,
         baselines: Sequence[str] = BASELINES, baseline_time: float | None = None,
         resume: bool = False, callback: base.Callback | None = None,
-        progress: Progress | None = None, plots: bool = True, **read_options
-        ) -> LoadedForecaster:
+        progress: Progress | None = None, plots: bool = True, force: bool = False,
+        **read_options) -> LoadedForecaster:
     """Train a global forecaster on every series of ``data`` (a SeriesSet, a dataset name or a
     file read with ``read_options``) into the directory ``out``, and write its metrics there.
 
@@ -78,11 +78,13 @@ def fit(data: SeriesSet | str, out: str | Path, model_config: ForecastConfig | N
     kept (those of the best validation loss), then the model and ``baselines`` are scored on
     it and the report written (:func:`write_report`: metrics.json, forecast.csv,
     series_metrics.csv, plots). ``resume`` continues a run from its checkpoint with the
-    settings saved in ``out/config.json``. The metrics are also in ``loaded.metrics``.
+    settings saved in ``out/config.json``; a directory that already holds a trained model is
+    refused unless ``resume`` or ``force`` (which replaces it). The metrics are also in
+    ``loaded.metrics``.
     """
     data = resolve(data, **read_options)
     loaded = train(data, out, model_config, train_config, validation=validation, resume=resume,
-                   callback=callback)
+                   callback=callback, force=force)
     state = loaded.state
     summary = {"task": TASK, "data": data.source, "status": state.status, "steps": state.step,
                "train_seconds": round(state.elapsed, 1), "filled_values": data.filled,

@@ -125,7 +125,7 @@ def backtest(data: SeriesSet | str, out: str | Path, model_config: ForecastConfi
              train_config: TrainConfig | None = None, *, windows: int = 3,
              baselines: Sequence[str] = BASELINES, baseline_time: float | None = None,
              callback=None, progress: Progress | None = None, plots: bool = True,
-             **read_options) -> tuple[LoadedForecaster, Evaluation]:
+             force: bool = False, **read_options) -> tuple[LoadedForecaster, Evaluation]:
     """Train a model into ``out`` and score it beside the baselines; the report (metrics.json,
     forecast.csv, series_metrics.csv, plots) goes to ``out`` too, its metrics also to
     ``loaded.metrics``.
@@ -140,14 +140,15 @@ def backtest(data: SeriesSet | str, out: str | Path, model_config: ForecastConfi
     _check_baselines(baselines)  # before training, not after
     if isinstance(data, str) and data == M4_HOURLY:
         train_set, tests = load_m4(*m4_hourly_paths())
-        loaded = train(train_set, out, model_config, train_config, callback=callback)
+        loaded = train(train_set, out, model_config, train_config, callback=callback,
+                       force=force)
         evaluation = evaluate_holdout(loaded, train_set, tests, baselines=baselines,
                                       baseline_time=baseline_time, progress=progress)
         data, protocol = train_set, "M4: trained on Hourly-train, scored on Hourly-test"
     else:
         data = resolve(data, **read_options)
         loaded, evaluation = _rolling_origin(data, out, model_config, train_config, windows,
-                                             baselines, baseline_time, callback, progress)
+                                             baselines, baseline_time, callback, progress, force)
         protocol = f"rolling origin over the last {windows} horizons"
     state = loaded.state
     loaded.metrics = write_report(out, data, evaluation, {
@@ -157,7 +158,8 @@ def backtest(data: SeriesSet | str, out: str | Path, model_config: ForecastConfi
 
 
 def _rolling_origin(data: SeriesSet, out, model_config, train_config, windows: int, baselines,
-                    baseline_time, callback, progress) -> tuple[LoadedForecaster, Evaluation]:
+                    baseline_time, callback, progress, force=False
+                    ) -> tuple[LoadedForecaster, Evaluation]:
     if windows <= 0:
         raise ConfigError.bad("windows", f"must be positive, got {windows}")
     config = configure(data, model_config)
@@ -176,7 +178,7 @@ def _rolling_origin(data: SeriesSet, out, model_config, train_config, windows: i
     train_part = truncate(data, first)
     validation = bool((first >= minimum_length(config, validation=True)).any())
     loaded = train(train_part, out, config, train_config, validation=validation,
-                   callback=callback)
+                   callback=callback, force=force)
     cuts, groups, futures = [], [], []
     for k in range(windows, 0, -1):
         ends = lengths - k * H

@@ -100,7 +100,8 @@ def load(directory: str | Path) -> LoadedForecaster:
 
 def train(data: SeriesSet, out: str | Path, model_config: ForecastConfig | None = None,
           train_config: TrainConfig | None = None, *, validation: bool = True,
-          resume: bool = False, callback: base.Callback | None = None) -> LoadedForecaster:
+          resume: bool = False, callback: base.Callback | None = None,
+          force: bool = False) -> LoadedForecaster:
     """Train a global forecaster on every series of ``data`` into the directory ``out``; the
     weights kept are those of the best validation loss.
 
@@ -127,13 +128,13 @@ def train(data: SeriesSet, out: str | Path, model_config: ForecastConfig | None 
             f"{config.horizon} needs {minimum_length(config, validation)} values; use a "
             "shorter lookback or horizon")
     loaded = LoadedForecaster(model, config, out, validation)
-    if not resume:
-        out.mkdir(parents=True, exist_ok=True)
-        # config first: a crash mid-run still leaves a readable directory
-        save(loaded, out, {"validation": validation, "train": asdict(train_config),
-                           "data": {"source": data.source, "series": len(data.series),
-                                    "freq": data.freq, "period": data.period}})
-    loaded.state = base.train(task, train_config, out, callback, resume, progress_hook=True)
+    with base.claim(out, resume, force):
+        if not resume:  # config first: a crash mid-run still leaves a readable directory
+            save(loaded, out, {"validation": validation, "train": asdict(train_config),
+                               "data": {"source": data.source, "series": len(data.series),
+                                        "freq": data.freq, "period": data.period}})
+        loaded.state = base.train(task, train_config, out, callback, resume,
+                                  progress_hook=True)
     return loaded
 
 

@@ -66,13 +66,15 @@ def fit(
     resume: bool = False,
     baseline: bool = True,
     callback: Callable[[str, dict], bool | None] | None = None,
+    force: bool = False,
 ) -> dict:
     """Train a language model on ``data`` (a dataset name or a file) into the directory ``out``.
 
     ``mode`` is ``carry`` (truncated BPTT over contiguous streams, the state carried) or
     ``window`` (full BPTT on random windows). Returns the metrics also written to
     ``out/metrics.json``. With ``resume=True`` the model, split and options come from
-    ``out/config.json`` (``train_config`` may extend the budget).
+    ``out/config.json`` (``train_config`` may extend the budget). A directory that already
+    holds a trained model is refused unless ``resume`` or ``force`` (which replaces it).
     """
     out = Path(out)
     if resume:
@@ -97,14 +99,14 @@ def fit(
     model = LanguageModel(model_config)
     task = LMTask(model, corpus.train, corpus.valid, model_config.batch, model_config.bptt, mode,
                   train_config.seed)
-    if not resume:
-        out.mkdir(parents=True, exist_ok=True)
-        base.write_config(out, TASK, {
-            "data": str(data), "encoding": encoding, "split": list(split), "mode": mode,
-            "model": model_config.to_dict(), "train": dataclasses.asdict(train_config),
-            "vocabulary": corpus.vocab.to_dict()})
-    state = base.train(task, train_config, out, callback, resume)
-    return summarise(out, corpus, model, state, baseline)
+    with base.claim(out, resume, force):
+        if not resume:
+            base.write_config(out, TASK, {
+                "data": str(data), "encoding": encoding, "split": list(split), "mode": mode,
+                "model": model_config.to_dict(), "train": dataclasses.asdict(train_config),
+                "vocabulary": corpus.vocab.to_dict()})
+        state = base.train(task, train_config, out, callback, resume)
+        return summarise(out, corpus, model, state, baseline)
 
 
 def summarise(

@@ -36,7 +36,7 @@ def fit(data: Source | None, out: str | Path, config: TagConfig | None = None,
         split: Sequence[float] = (0.8, 0.1, 0.1), max_sentences: int | None = None,
         valid: Source | None = None, test: Source | None = None, token_col: int = 0,
         tag_col: int = -1, encoding: str = "utf-8", callback: base.Callback | None = None,
-        resume: bool = False) -> dict:
+        resume: bool = False, force: bool = False) -> dict:
     """Train a tagger on ``data`` into the directory ``out``; return the metrics also written
     to ``out/metrics.json``: ``rnnkit`` and ``baseline`` (majority tag per token), each with
     ``valid`` and ``test`` scores (see :func:`~rnnkit.tasks.tag.metrics.tag_metrics`).
@@ -47,7 +47,8 @@ def fit(data: Source | None, out: str | Path, config: TagConfig | None = None,
     ``max_sentences``) is all training and ``test`` (optional) is scored at the end. The
     weights kept are those of the best validation loss. ``resume=True`` continues the run
     saved in ``out`` with its own data, split, model and vocabulary (``data`` may be None;
-    ``train_config`` may extend the budget).
+    ``train_config`` may extend the budget). A directory that already holds a trained model
+    is refused unless ``resume`` or ``force`` (which replaces it).
     """
     out = Path(out)
     saved = None
@@ -83,24 +84,24 @@ def fit(data: Source | None, out: str | Path, config: TagConfig | None = None,
     torch.manual_seed(train_config.seed)
     model = Tagger(config)
     baseline = MajorityTagger.fit(parts.train, names)
-    out.mkdir(parents=True, exist_ok=True)
-    sizes = {name: {"sequences": len(part), "tokens": part.num_tokens}
-             for name, part in parts.named().items()}
-    source = str(parts.full.source or data)
-    if saved is None:  # first: a crash leaves a readable directory
-        base.write_config(out, TASK, {
-            "model": config.to_dict(), "vocabulary": vocab.to_dict(), "tags": names,
-            "data": source, "train": dataclasses.asdict(train_config), "sizes": sizes,
-            "read": {"valid": None if valid is None else str(valid),
-                     "test": None if test is None else str(test), "split": list(split),
-                     "max_sentences": max_sentences, "token_col": token_col,
-                     "tag_col": tag_col, "encoding": encoding}})
-        ckpt.write_json(out / BASELINE, baseline.to_dict())
-    trained = TagTask(model, Encoded.build(parts.train, vocab, names),
-                      Encoded.build(parts.valid, vocab, names), names, train_config.seed)
-    state = base.train(trained, train_config, out, callback, resume)
-    loaded = LoadedTagger(model, config, vocab, names, baseline, out)
-    return summarise(loaded, parts, state, source, sizes)
+    with base.claim(out, resume, force):
+        sizes = {name: {"sequences": len(part), "tokens": part.num_tokens}
+                 for name, part in parts.named().items()}
+        source = str(parts.full.source or data)
+        if saved is None:  # first: a crash leaves a readable directory
+            base.write_config(out, TASK, {
+                "model": config.to_dict(), "vocabulary": vocab.to_dict(), "tags": names,
+                "data": source, "train": dataclasses.asdict(train_config), "sizes": sizes,
+                "read": {"valid": None if valid is None else str(valid),
+                         "test": None if test is None else str(test), "split": list(split),
+                         "max_sentences": max_sentences, "token_col": token_col,
+                         "tag_col": tag_col, "encoding": encoding}})
+            ckpt.write_json(out / BASELINE, baseline.to_dict())
+        trained = TagTask(model, Encoded.build(parts.train, vocab, names),
+                          Encoded.build(parts.valid, vocab, names), names, train_config.seed)
+        state = base.train(trained, train_config, out, callback, resume)
+        loaded = LoadedTagger(model, config, vocab, names, baseline, out)
+        return summarise(loaded, parts, state, source, sizes)
 
 
 def summarise(loaded: LoadedTagger, parts: Parts, state: TrainState, source: str,
