@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="alice", help="a text dataset name or file")
     parser.add_argument("--kills", type=int, default=20, help="SIGKILLs in a row")
-    parser.add_argument("--steps", type=int, default=120, help="the run's length in steps")
+    parser.add_argument("--steps", type=int, default=1000, help="the run's length in steps")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill moments")
     args = parser.parse_args(argv)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -81,6 +83,42 @@ def test_unreadable_directories_are_one_line_errors(tiny_lm, tmp_path, change, w
         rnnkit.load(bad)
     message = str(caught.value)
     assert "\n" not in message and all(word in message for word in words), message
+
+
+def _shorten_vocabulary(saved: dict) -> None:
+    saved["vocabulary"]["tokens"] = saved["vocabulary"]["tokens"][:5]
+
+
+def _truncate(path: Path, keep: int) -> None:
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+@pytest.mark.parametrize(("damage", "words"), [
+    (lambda d: _truncate(d / "model.safetensors", 100), ("model.safetensors is corrupt",)),
+    (lambda d: _truncate(d / "model.safetensors", 0), ("model.safetensors is corrupt",)),
+    (lambda d: (d / "model.safetensors").unlink(), ("model.safetensors is missing",)),
+    (lambda d: (d / "config.json").write_text("{not json"), ("config.json is corrupt",)),
+    (lambda d: (d / "config.json").write_text("[1, 2]"), ("not written by rnnkit",)),
+    (lambda d: _rewrite(d, lambda s: s.update(model="lstm")), ("damaged", "from a dict")),
+    (lambda d: _rewrite(d, _shorten_vocabulary),
+     ("damaged", "the vocabulary holds 5 entries but the model was built for")),
+    (lambda d: _rewrite(d, lambda s: s["model"].update(hidden=32)), ("does not fit",)),
+])
+def test_damaged_directories_are_one_line_errors_in_the_api_and_the_cli(tiny_lm, tmp_path,
+                                                                         damage, words) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (bad / name).write_bytes((tiny_lm / name).read_bytes())
+    damage(bad)
+    with pytest.raises(CheckpointError) as caught:
+        rnnkit.load(bad)
+    message = str(caught.value)
+    assert "\n" not in message and all(word in message for word in words), message
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["lm", "predict", str(bad), "--prompt", "Alice"])
+    assert code == 2 and err.getvalue().count("\n") == 1 and words[0] in err.getvalue()
 
 
 def test_a_directory_of_another_task_is_refused_by_name(tiny_lm: Path) -> None:

@@ -68,3 +68,41 @@ def test_a_second_process_cannot_train_into_a_directory_in_use(tmp_path):
                                    "--steps", "2", *TINY], env=ENV, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr  # free again once released
+
+
+def test_a_full_disk_mid_run_is_one_line_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    import errno
+
+    from rnnkit.errors import RnnkitError
+    from rnnkit.train import checkpoint as ckpt
+
+    out = tmp_path / "full"
+    real = ckpt.write_tensors
+    written = {"n": 0}
+
+    def filling(path, tensors):
+        written["n"] += 1
+        if written["n"] > 4:  # the disk fills after the first checkpoint and best weights
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, tensors)
+
+    monkeypatch.setattr(ckpt, "write_tensors", filling)
+    with pytest.raises(RnnkitError) as caught:
+        tiny_fit(out, steps=20)
+    message = str(caught.value)
+    assert "\n" not in message and "No space left on device" in message
+    assert f"writing to {out} failed" in message and "intact" in message
+    monkeypatch.setattr(ckpt, "write_tensors", real)
+    step = json.loads((ckpt.checkpoint_dir(out) / "trainer.json").read_text())["state"]["step"]
+    assert step == 5
+    metrics = tiny_fit(out, steps=20, resume=True)  # space again: the run goes on
+    assert metrics["steps"] == 20
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line_before_training(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert_one_line_errors({"not a folder": (["lm", "train", "--data", ALICE, "--out",
+                                              str(blocker / "out"), "--steps", "2", *TINY],
+                                             [f"cannot write to {blocker / 'out'}",
+                                              "choose a directory you can write to"])})

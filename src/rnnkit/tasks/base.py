@@ -138,6 +138,13 @@ def _is_number(word: str) -> bool:
 
 
 # -- the fit scaffold -----------------------------------------------------------------------
+def check_size(what: str, got: int, expected: int) -> None:
+    """A part of ``config.json`` that must match the weights (a vocabulary, a tag list): a
+    mismatch is a ConfigError, which :func:`load_model` reports as a damaged directory."""
+    if got != expected:
+        raise ConfigError(f"{what} holds {got} entries but the model was built for {expected}")
+
+
 def holds_model(directory: str | Path) -> bool:
     """Whether ``directory`` holds a trained model or a run's checkpoint."""
     directory = Path(directory)
@@ -155,17 +162,24 @@ def claim(out: str | Path, resume: bool = False, force: bool = False) -> Iterato
         raise ConfigError(f"{out} already holds a trained model; continue it with resume, "
                           "write to another directory, or replace it with force",
                           parameters=("resume", "force"))
-    out.mkdir(parents=True, exist_ok=True)
-    key = str(out.resolve())
-    if key in _HELD:
-        _HELD[key][1] += 1
-    else:
-        _HELD[key] = [_lock(out), 1]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        key = str(out.resolve())
+        held = _HELD[key][0] if key in _HELD else _lock(out)
+    except OSError as failed:
+        raise RnnkitError(f"cannot write to {out} ({failed.strerror or failed}); choose a "
+                          "directory you can write to") from None
+    _HELD.setdefault(key, [held, 0])[1] += 1
     try:
         if force and not resume:
             shutil.rmtree(out / ckpt.RESUME_DIR, ignore_errors=True)
             (out / "options.txt").unlink(missing_ok=True)
         yield out
+    except OSError as failed:  # a full disk, a folder gone read-only, a vanished mount
+        where = f"{failed.filename}: " if failed.filename else ""
+        raise RnnkitError(f"writing to {out} failed ({where}{failed.strerror or failed}); free "
+                          "space or choose another directory (the files written before, the "
+                          "last checkpoint among them, are intact)") from None
     finally:
         held = _HELD[key]
         held[1] -= 1

@@ -35,6 +35,7 @@ def load(directory: str | Path) -> LoadedLM:
     def build(saved: dict) -> LoadedLM:
         config = LMConfig.from_dict(saved["model"])
         vocab = Vocabulary.from_dict(saved.get("vocabulary") or {})
+        base.check_size("the vocabulary", len(vocab), config.vocab_size)
         return LoadedLM(LanguageModel(config), vocab, config, Path(directory))
 
     loaded, _ = base.load_model(directory, TASK, build)

@@ -68,8 +68,10 @@ def load(directory: str | Path) -> LoadedTagger:
     def build(saved: dict) -> LoadedTagger:
         config = TagConfig.from_dict(saved["model"])
         baseline = MajorityTagger.from_dict(ckpt.read_json(directory / BASELINE))
-        return LoadedTagger(Tagger(config), config, Vocabulary.from_dict(saved["vocabulary"]),
-                            [str(n) for n in saved["tags"]], baseline, directory)
+        vocab, tags = Vocabulary.from_dict(saved["vocabulary"]), [str(n) for n in saved["tags"]]
+        base.check_size("the vocabulary", len(vocab), config.vocab_size)
+        base.check_size("the tag list", len(tags), config.num_tags)
+        return LoadedTagger(Tagger(config), config, vocab, tags, baseline, directory)
 
     loaded, _ = base.load_model(directory, TASK, build)
     return loaded
