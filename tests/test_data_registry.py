@@ -342,3 +342,17 @@ def test_data_commands_start_without_torch_or_pandas(tmp_path):
     assert run.stderr.strip() == "0 False False", run.stderr
     listing = json.loads(run.stdout)["datasets"]
     assert any(row["name"] == "japanese-vowels" for row in listing)
+
+
+def test_a_fetch_killed_mid_write_leaves_nothing_the_next_fetch_keeps(cache, downloads,
+                                                                       monkeypatch):
+    info = pinned(monkeypatch, "kjv", KJV)
+    cache.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # a finished process
+    stale = cache / f".{info.filename}.{dead}.0badc0de.tmp"
+    stale.write_bytes(b"half a download")
+    alive = cache / f".{info.filename}.{os.getpid()}.00000000.tmp"  # a live fetch's own file
+    alive.write_bytes(b"being written")
+    assert registry.fetch(info.name).read_text() == KJV
+    assert not stale.exists() and alive.exists()

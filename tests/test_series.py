@@ -344,3 +344,16 @@ def test_load_m4_refuses_a_test_file_of_other_series(tmp_path):
     series, tests = load_m4(train, write(tmp_path, '"V1","V2"\n"H1","4"\n', "ok.csv"))
     assert tests[0].tolist() == [4]
 
+
+
+@pytest.mark.parametrize(("version", "safe"), [("13.0.0", False), ("14.0.0", False),
+                                               ("14.0.1", True), ("25.0.1", True)])
+def test_parquet_is_read_only_with_a_pyarrow_without_the_known_code_execution_bug(version, safe):
+    from rnnkit.data.series_io import check_pyarrow
+
+    if safe:
+        check_pyarrow(version)
+    else:
+        with pytest.raises(DataError, match=rf"pyarrow {version} can run code hidden in a "
+                           r"Parquet file \(CVE-2023-47248\); pip install 'pyarrow>=14\.0\.1'"):
+            check_pyarrow(version)

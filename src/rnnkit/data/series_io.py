@@ -9,6 +9,7 @@ error messages); :func:`split_table` chooses the layout and columns. :func:`pars
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,7 @@ def read_table(path: Path) -> Table:
     for suffix in COMPRESSION:
         name = name.removesuffix(suffix)
     if name.endswith((".parquet", ".pq")):
+        check_pyarrow()
         try:
             frame = pd.read_parquet(path)
         except ImportError as missing:
@@ -107,6 +109,25 @@ def _read_csv(path: Path, separator: str, header: int | None) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as bad:
         raise DataError(f"cannot read {path} as {kind} ({_first_line(bad)}); "
                         f"check that it is a {kind} file") from bad
+
+
+SAFE_PYARROW = (14, 0, 1)  # older ones run code from a crafted Parquet file (CVE-2023-47248)
+
+
+def check_pyarrow(version: str | None = None) -> None:
+    """Refuse to read Parquet with a pyarrow that has a known code-execution bug."""
+    if version is None:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as installed
+
+        try:
+            version = installed("pyarrow")
+        except PackageNotFoundError:
+            return  # pandas then says pyarrow is missing (the ImportError below)
+    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+    if parts < SAFE_PYARROW:
+        raise DataError(f"pyarrow {version} can run code hidden in a Parquet file "
+                        "(CVE-2023-47248); pip install 'pyarrow>=14.0.1' (or give a CSV file)")
 
 
 def _first_line(error: Exception) -> str:
