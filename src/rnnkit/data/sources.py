@@ -32,6 +32,14 @@ def archive_members(archive: Path, pattern: str) -> dict[str, bytes]:
     """Contents of the members of a zip or tar archive (or of an installed package's folder)
     whose name matches ``pattern`` (a regex, full match), keyed by member name and sorted by it,
     so that iteration order is fixed."""
+    if archive.suffix == ".deb":  # a Debian package: the files of its data.tar
+        from rnnkit.data.debian import data_members
+
+        found = data_members(archive, pattern)
+        if not found:
+            raise DataError(f"{archive.name} has no file matching {pattern!r}; report it to "
+                            "rnnkit")
+        return found
     regex = re.compile(pattern)
     found: dict[str, bytes] = {}
     if archive.is_dir():  # a folder: only under the pattern's first (plain) path segment
