@@ -78,7 +78,7 @@ class TrainConfig(Config):
         if self.clip != "none":
             self.require_positive("clip_at")
         # checked here, not at the first step, so that nothing is written for a typo
-        self.require_positive("eval_every", "checkpoint_every", "log_every")
+        self.require_positive("lr", "eval_every", "checkpoint_every", "log_every")
         for name in ("warmup", "patience", "weight_decay"):
             self.require_at_least(name, 0)
         self.require_fraction("min_lr_ratio", closed=True)
