@@ -454,3 +454,19 @@ def test_statsmodels_datasets_are_read_from_the_installed_package(cache, monkeyp
     assert info.installed and "installed statsmodels" in info.source
     path = registry.fetch("nile")
     assert path.read_text().startswith("time,value\n1871,")
+
+
+def test_the_index_settings_are_pips_own(monkeypatch):
+    from rnnkit.data import index
+
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "https://mirror.example/simple")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "file:///srv/a file:///srv/b")
+    monkeypatch.setenv("PIP_FIND_LINKS", "/opt/wheels")
+    monkeypatch.setenv("PIP_PROXY", "proxy.example:3128")
+    settings = index.pip_settings()
+    assert index.locations(settings) == (
+        ["https://mirror.example/simple", "file:///srv/a", "file:///srv/b"], ["/opt/wheels"])
+    assert settings["proxy"] == ["proxy.example:3128"]
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    assert index.locations(index.pip_settings()) == ([], ["/opt/wheels"])

