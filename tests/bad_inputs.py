@@ -109,6 +109,11 @@ def cases(folder: Path, model: Path) -> dict[str, tuple[list[str], list[str]]]:
                               ["set --fill to interpolate or ffill"]),
         "unknown frequency": (fc + ["--data", AIR, "--freq", "fortnightly", "--horizon", "3"],
                               ["fortnightly"]),
+        "duplicated time": (fc + ["--data", write("dup.csv", "time,value\n2020-01-01,1\n"
+                                                  "2020-01-01,2\n2020-01-02,3\n"), "--horizon",
+                                  "1"], ["2020-01-01"]),
+        "unknown fill": (fc + ["--data", gaps, "--fill", "magic", "--horizon", "1"],
+                         ["--fill must be interpolate or ffill, got 'magic'"]),
         "damaged gzip": (fc + ["--data", write("series.csv.gz", b"\x00not gzip"), "--horizon",
                                "1"], ["series.csv.gz", "compressed as its name says"]),
         "too many backtest windows": (["forecast", "backtest", "--data", AIR, "--horizon",

@@ -7,12 +7,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from clitools import ENV, RNNKIT, assert_one_line_errors
 from rnnkit.cli.main import main
 
 AIR = str(Path(__file__).parent / "fixtures" / "airpassengers.csv")
@@ -62,34 +60,4 @@ def _write(folder: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
-    nonnum = _write(tmp_path, "nonnum.csv", "time,value\n2020-01-01,1\n2020-01-02,x\n")
-    gaps = _write(tmp_path, "gaps.csv", "time,value\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n")
-    dup = _write(tmp_path, "dup.csv", "time,value\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
-    out = str(tmp_path / "out")
-    cases = {
-        "missing file": (["--data", str(tmp_path / "none.csv"), "--horizon", "3"],
-                         ["no such file"]),
-        "missing column": (["--data", AIR, "--value-col", "sales", "--horizon", "3"],
-                           ["sales", "time, value", "set --value-cols to one of them"]),
-        "non-numeric": (["--data", nonnum, "--horizon", "3"], ["not numeric", "'x'"]),
-        "too short": (["--data", AIR, "--horizon", "12", "--lookback", "200"],
-                      ["144 values", "224"]),
-        "horizon 0": (["--data", AIR, "--horizon", "0"], ["--horizon", "positive"]),
-        "nan without fill": (["--data", gaps, "--horizon", "1"],
-                             ["missing", "set --fill to interpolate or ffill"]),
-        "unknown freq": (["--data", AIR, "--freq", "fortnightly", "--horizon", "3"],
-                         ["unknown frequency", "fortnightly"]),
-        "duplicated time": (["--data", dup, "--horizon", "1"], ["2020-01-01"]),
-        "bad fill": (["--data", gaps, "--fill", "magic", "--horizon", "1"], ["--fill"]),
-    }
-    assert_one_line_errors({
-        name: (["forecast", "train", *args, "--out", out, "--steps", "1"], words)
-        for name, (args, words) in cases.items()
-    })
-    assert not Path(out).exists()  # nothing written for a run that could not start
-    missing_model = subprocess.run(RNNKIT + ["forecast", "predict", str(tmp_path / "nomodel"),
-                                             "--data", AIR], capture_output=True, text=True,
-                                   env=ENV, timeout=120)
-    assert missing_model.returncode == 2
-    assert "rnnkit forecast train" in missing_model.stderr
+# the user errors of rnnkit forecast: cases of tests/bad_inputs.py (test_bad_inputs.py)

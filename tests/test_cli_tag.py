@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from clitools import assert_one_line_errors
 from rnnkit.cli.main import main
 from rnnkit.data.tagging import build_punct, write_conll, write_jsonl
 
@@ -83,24 +82,6 @@ def _write(folder: Path, name: str, text: str) -> str:
     path = folder / name
     path.write_text(text)
     return str(path)
-
-
-def test_file_errors_are_one_line_with_exit_code_2_in_a_subprocess(tmp_path):
-    short = _write(tmp_path, "short.conll", "Alice\tB\nwas\tI\n\nthe\n")
-    mismatch = _write(tmp_path, "bad.jsonl", '{"tokens": ["a", "b"], "tags": ["X", "Y"]}\n'
-                                             '{"tokens": ["a", "b"], "tags": ["X"]}\n')
-    empty = _write(tmp_path, "empty.conll", "")
-    out = str(tmp_path / "out")
-    cases = {
-        "missing tag column": (short, ["line 4", "1 column", "(--token-col, --tag-col)"]),
-        "mismatched lengths": (mismatch, ["line 2", "2 tokens but 1 tags"]),
-        "empty file": (empty, ["is empty"]),
-    }
-    assert_one_line_errors({
-        name: (["tag", "train", "--data", path, "--out", out, "--steps", "1"], words)
-        for name, (path, words) in cases.items()
-    })
-    assert not Path(out).exists()  # nothing written for a run that could not start
 
 
 def run_error(*args: str) -> tuple[int, str]:
