@@ -106,3 +106,53 @@ def test_a_tiny_model_learns_to_reverse_sequences():
     rows, _ = net.eval().greedy(src, lengths, BOS, EOS, max_length=8)
     exact = sum(row == t[:-1].tolist() for row, t in zip(rows, tgt)) / len(rows)
     assert exact > 0.9, exact
+
+
+# ---------------------------------------------------------------- beam search
+
+@pytest.mark.parametrize("attention", ATTENTIONS)
+def test_beam_of_one_is_greedy(attention):
+    from rnnkit.tasks.seq2seq.beam import beam_search
+
+    net = model(attention)
+    src, lengths, _ = batch()
+    rows, _ = net.greedy(src, lengths, BOS, EOS, max_length=6)
+    beamed, _ = beam_search(net, src, lengths, BOS, EOS, beam=1, max_length=6)
+    assert beamed == rows
+
+
+def test_a_wide_beam_finds_the_most_likely_output_of_all():
+    """Vocabulary 6, at most 3 tokens: every output is enumerated and scored by teacher
+    forcing; a beam wider than their number must return the best."""
+    import itertools
+
+    from rnnkit.tasks.seq2seq.beam import beam_search
+
+    torch.manual_seed(3)
+    config = Seq2SeqConfig(cell="gru", hidden=8, embedding=6, attention="general",
+                           dropout=0.0, src_vocab=7, tgt_vocab=6)
+    net = Seq2Seq(config).double().eval()
+    src, lengths = torch.tensor([[3, 4, 5, 6]]), torch.tensor([4])
+    words = [t for t in range(6) if t != EOS]
+    best, best_score = None, float("-inf")
+    for n in range(4):
+        for body in itertools.product(words, repeat=n):
+            target = list(body) + ([EOS] if n < 3 else [])  # 3 tokens: cut at max_length
+            logp = torch.log_softmax(net(src, lengths, torch.tensor([[BOS] + target[:-1]])), -1)
+            score = float(logp[0, torch.arange(len(target)), target].sum())
+            if score > best_score:
+                best, best_score = list(body), score
+    found, scores = beam_search(net, src, lengths, BOS, EOS, beam=200, max_length=3)
+    assert found == [best] and scores[0] == pytest.approx(best_score)
+
+
+def test_ngram_blocking_forbids_repeats():
+    from rnnkit.tasks.seq2seq.beam import beam_search
+
+    net = model("dot")
+    src, lengths, _ = batch()
+    found, _ = beam_search(net, src, lengths, BOS, EOS, beam=3, max_length=8, block_ngrams=1)
+    for row in found:
+        assert len(row) == len(set(row))
+    found, _ = beam_search(net, src, lengths, BOS, EOS, beam=3, max_length=8, alpha=0.6)
+    assert len(found) == 3
