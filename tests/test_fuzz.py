@@ -128,3 +128,14 @@ def test_loading_any_config_json_is_a_one_line_error(data):
         rnnkit.load(folder)
     except RnnkitError as error:
         assert "\n" not in str(error), str(error)
+
+
+@SETTINGS
+@given(st.one_of(ROWS.map(lambda r: table(r, ",")), ROWS.map(lambda r: table(r, "\t")),
+                 st.binary(max_size=200)),
+       st.sampled_from([".csv", ".tsv", ".jsonl", ".txt"]),
+       st.sampled_from([None, "src", "x"]), st.sampled_from([None, "tgt", "y"]))
+def test_pairs_reader_survives_any_table(data, suffix, src_col, tgt_col):
+    from rnnkit.tasks.seq2seq.data import read_pairs
+
+    survives(read_pairs, write(data, suffix), src_col=src_col, tgt_col=tgt_col)

@@ -48,3 +48,39 @@ def test_impossible_requests_are_config_errors():
         synthetic("reverse", 100, lengths=(1, 2), letters=3)
     with pytest.raises(ConfigError, match="split must be three fractions"):
         split_pairs([("a", "a")], (0.5, 0.5))
+
+
+def test_pairs_files_by_column_name_by_position_and_as_jsonl(tmp_path):
+    from rnnkit.tasks.seq2seq.data import read_pairs
+
+    named = tmp_path / "named.csv"
+    named.write_text("id,source,target\n1,hello,hola\n2,,vacío\n3,cat,gato\n")
+    assert read_pairs(named) == ([("hello", "hola"), ("cat", "gato")],
+                                 {"empty source or target": 1})
+    bare = tmp_path / "tatoeba.tsv"  # two columns, no header: the first line is a pair
+    bare.write_text("Go.\tVe.\nRun!\tCorre.\n")
+    assert read_pairs(bare)[0] == [("Go.", "Ve."), ("Run!", "Corre.")]
+    lines = tmp_path / "pairs.jsonl"
+    lines.write_text('{"src": "1+1", "tgt": "2"}\n{"src": "2+2", "tgt": "4"}\n')
+    assert read_pairs(lines)[0] == [("1+1", "2"), ("2+2", "4")]
+    chosen = tmp_path / "three.tsv"
+    chosen.write_text("en\tes\tfr\ndog\tperro\tchien\n")
+    assert read_pairs(chosen, src_col="en", tgt_col="fr")[0] == [("dog", "chien")]
+
+
+def test_pairs_files_that_cannot_be_read_are_one_line(tmp_path):
+    from rnnkit.errors import DataError
+    from rnnkit.tasks.seq2seq.data import read_pairs
+
+    three = tmp_path / "three.tsv"
+    three.write_text("en\tes\tfr\ndog\tperro\tchien\n")
+    with pytest.raises(ConfigError, match="src_col is needed: .* has no source column"):
+        read_pairs(three)
+    with pytest.raises(ConfigError, match="tgt_col: .* has no target column 'de'"):
+        read_pairs(three, src_col="en", tgt_col="de")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("src,tgt\n,\n")
+    with pytest.raises(DataError, match="holds no pair with both sides non-empty"):
+        read_pairs(empty)
+    with pytest.raises(DataError, match="no such file"):
+        read_pairs(tmp_path / "none.tsv")

@@ -57,11 +57,12 @@ def column(frame: pd.DataFrame, given: str | None, guesses: tuple[str, ...], wha
     """The column named ``given``, else the first of ``guesses`` present (any case). A missing
     column is the fault of ``parameter`` (``text_col``...): the error begins with it."""
     present = [str(c) for c in frame.columns]
+    shown = ", ".join(c if c.isprintable() else repr(c) for c in present)  # one line, always
     if given is not None:
         if given in present:
             return given
         raise ConfigError(f"{parameter}: {path} has no {what} column {given!r}; columns "
-                          f"present: {', '.join(present)}", parameter)
+                          f"present: {shown}", parameter)
     lower = {c.lower(): c for c in present}
     for guess in guesses:
         if guess in lower:
@@ -70,7 +71,7 @@ def column(frame: pd.DataFrame, given: str | None, guesses: tuple[str, ...], wha
         return None
     raise ConfigError.bad(parameter, f"is needed: {path} has no {what} column (looked for "
                                      f"{', '.join(guesses[:4])}...); columns present: "
-                                     f"{', '.join(present)}")
+                                     f"{shown}")
 
 
 def floats(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:

@@ -47,7 +47,7 @@ class Table:
         folded = [c for c in self.frame.columns if str(c).lower() == str(name).lower()]
         if len(folded) == 1:
             return folded[0]
-        present = ", ".join(map(str, self.frame.columns))
+        present = ", ".join(c if c.isprintable() else repr(c) for c in map(str, self.frame.columns))
         raise DataError(f"{self.path} has no column {name!r} (columns: {present}); set "
                         f"{parameter} to one of them", parameters=(parameter,))
 

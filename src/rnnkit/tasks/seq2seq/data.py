@@ -75,3 +75,54 @@ def split_pairs(pairs: list[tuple[str, str]], fractions=(0.8, 0.1, 0.1), seed: i
     for pair in pairs:
         parts[part[pair[0]]].append(pair)
     return parts
+
+
+# ---------------------------------------------------------------- users' files of pairs
+
+SOURCE_NAMES = ("src", "source", "input", "question", "prompt", "from")
+TARGET_NAMES = ("tgt", "target", "output", "answer", "translation", "to")
+
+
+def read_pairs(path, src_col: str | None = None, tgt_col: str | None = None,
+               encoding: str = "utf-8") -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """The ``(source, target)`` pairs of a TSV/CSV/JSONL file and what was skipped.
+
+    Columns are ``src_col``/``tgt_col``, else found by name (:data:`SOURCE_NAMES`,
+    :data:`TARGET_NAMES`), else, in a file of exactly two columns without such names, the
+    first and the second (its first line is then a pair too: a file without a header). Rows
+    with an empty side are left out and counted.
+    """
+    from collections import Counter
+    from pathlib import Path
+
+    import pandas as pd
+
+    from rnnkit.data.labelled_files import column, read_table
+    from rnnkit.errors import DataError
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(f"no such file: {path}; check the path")
+    frame = read_table(path, encoding)
+    names = [str(c) for c in frame.columns]
+    lower = {n.lower() for n in names}
+    guessed = (src_col is None and tgt_col is None and len(names) == 2
+               and not lower & set(SOURCE_NAMES) and not lower & set(TARGET_NAMES))
+    if guessed and path.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
+        header = pd.DataFrame([names], columns=frame.columns)  # the first line was a pair
+        frame = pd.concat([header, frame], ignore_index=True)
+        source, target = frame.columns[0], frame.columns[1]
+    else:
+        source = column(frame, src_col, SOURCE_NAMES, "source", "src_col", path)
+        target = column(frame, tgt_col, TARGET_NAMES, "target", "tgt_col", path)
+    skipped: Counter = Counter()
+    pairs = []
+    for a, b in zip(frame[source].astype(str).str.strip(), frame[target].astype(str).str.strip()):
+        if not a or not b:
+            skipped["empty source or target"] += 1
+        else:
+            pairs.append((a, b))
+    if not pairs:
+        raise DataError(f"{path} holds no pair with both sides non-empty; give a file of "
+                        "source and target columns")
+    return pairs, dict(skipped)
