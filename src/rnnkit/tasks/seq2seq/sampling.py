@@ -1,9 +1,11 @@
 """Scheduled sampling (Bengio et al. 2015): the probability of feeding the true previous
 token, decaying from 1 over training, and the loss with optional label smoothing.
 
-    linear:           max(floor, 1 - progress)
-    exponential:      k ** (progress * steps_scale)            (k < 1)
-    inverse-sigmoid:  k / (k + exp(progress * steps_scale / k)) (k >= 1)
+    linear:           1 - progress
+    exponential:      k ** progress                              (k < 1, default 0.01)
+    inverse-sigmoid:  (1 + 1/k) k / (k + exp(2 k progress))      (k >= 1, default 5)
+
+each no lower than ``floor``; all start at 1 and end near 0 (``floor``).
 
 ``progress`` runs from 0 to 1 over the training budget (the trainer's ``progress()``), so one
 schedule fits any budget; ``ratio = 1`` everywhere is plain teacher forcing.
