@@ -17,10 +17,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
 	touch $(STAMP)
 
-# the main job: a character language model of Shakespeare, 5 minutes on the CPU
+# the main job: a character language model of Shakespeare, 5 minutes on the CPU (--force:
+# a second `make run` trains afresh over the first one's model)
 run: $(STAMP)
 	$(BIN)/rnnkit data get shakespeare
-	$(BIN)/rnnkit lm train --data shakespeare --out runs/shakespeare --time 5m
+	$(BIN)/rnnkit lm train --data shakespeare --out runs/shakespeare --time 5m --force
 	$(BIN)/rnnkit lm generate runs/shakespeare --prompt "ROMEO:" --length 300 --seed 0
 
 test: $(STAMP)

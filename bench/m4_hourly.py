@@ -58,7 +58,8 @@ def main() -> None:
                                 scaling="standard", base="seasonal", weighting="owa")
         train = api.default_train_config(time=budget, seed=k, eval_every=500)
         bar = ProgressBar(None, budget)
-        members.append(api.fit(train_set, out / f"model{k}", config, train, callback=bar))
+        members.append(api.fit(train_set, out / f"model{k}", config, train, callback=bar,
+                                   force=True))
     train_seconds = time.perf_counter() - started
     names = [n for n in args.baselines.split(",") if n]
     evaluation = api.evaluate_holdout(members[0], train_set, tests, baselines=names,

@@ -70,7 +70,7 @@ def run(classes: int, args, out: Path) -> list[tuple]:
     started = time.perf_counter()
     bar = ProgressBar(train_config.steps, budget, metric="accuracy")
     metrics = api.fit(data, out / f"classes{classes}", recipe(args), train_config,
-                      baseline=False, callback=bar)
+                      baseline=False, callback=bar, force=True)
     rnnkit_seconds = time.perf_counter() - started
     r = metrics["rnnkit"]
     direction = "fwd " if args.forward_only else ""

@@ -77,7 +77,7 @@ def main() -> None:
             bar = ProgressBar(args.steps, None, metric="accuracy")
             started = time.perf_counter()
             metrics = api.fit(data, out / f"{task}-{name}", config, train, task=task,
-                              callback=bar)
+                              callback=bar, force=True)
             rows[name] = (metrics["rnnkit"]["test"], time.perf_counter() - started)
         report[task] = {name: {**headline(task, m), "seconds": round(s, 1)}
                         for name, (m, s) in rows.items()}

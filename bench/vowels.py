@@ -95,7 +95,8 @@ def main() -> None:
         config = ClassifyConfig(select=args.select)
         train_config = api.default_train_config(steps=args.steps, time=None, seed=seed,
                                                 eval_every=50)
-        metrics = api.fit(data, out / f"seed{seed}", config, train_config, baseline=False)
+        metrics = api.fit(data, out / f"seed{seed}", config, train_config, baseline=False,
+                          force=True)
         r = metrics["rnnkit"]
         tests.append(r["test"]["accuracy"])
         rows.append((f"rnnkit seed {seed}", r["valid"]["accuracy"], r["test"]["accuracy"],

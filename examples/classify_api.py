@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> dict:
     test = rows[:: max(1, len(rows) // 6)][:6]
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or scratch
-        metrics = classify.fit(data, out, config, train)  # or fit(args.data, out, ...)
+        # force: a second run replaces the model an earlier one left in --out
+        metrics = classify.fit(data, out, config, train, force=True)  # or fit(args.data, ...)
         model = classify.load(out)
         inputs = data.texts if data.kind == "text" else data.sequences
         prediction = model.predict([inputs[k] for k in test])

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
                                     eval_every=max(1, args.steps // 2))
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or scratch
-        metrics = lm.fit(args.data, out, config, train, baseline=False)
+        metrics = lm.fit(args.data, out, config, train, baseline=False, force=True)
         # generation steps the loaded model token by token: MinGRUCell.step, not scan
         sample = lm.load(out).generate("Alice ", 60, temperature=0.0)
     print(f"minGRU LM, {args.layers} x {args.hidden}, {metrics['parameters']:,} parameters, "

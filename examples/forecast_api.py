@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> dict:
     train = forecast.default_train_config(steps=args.steps, eval_every=max(1, args.steps // 3))
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or scratch
-        metrics = forecast.fit(args.data, out, train_config=train).metrics
+        metrics = forecast.fit(args.data, out, train_config=train, force=True).metrics
         model = forecast.load(out)
         (future,) = model.predict(args.data)  # one Forecast per series
 
