@@ -8,6 +8,7 @@ ARIMA 0.581; N-BEATS 0.442).
 
     python bench/m4_hourly.py                      # about 10 min of training + baselines
     python bench/m4_hourly.py --time 2m --ensemble 1 --baselines snaive,naive2   # quick look
+    python bench/m4_hourly.py --steps 300 --baselines snaive,naive2   # figures that repeat
 
 The data: ``$RNNKIT_M4`` or ``../shared/data/m4`` (see ``rnnkit.data.series.m4_hourly_paths``).
 """
@@ -34,6 +35,8 @@ PUBLISHED = {"naive2": 1.000, "ets": 0.852, "snaive": 0.628, "arima": 0.581, "n-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time", default="10m", help="training budget per model (s, m, h)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="a step budget per model instead: figures that repeat exactly")
     parser.add_argument("--ensemble", type=int, default=1,
                         help="models trained with different seeds and lookbacks; the forecast "
                              "is their median")
@@ -46,20 +49,22 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from rnnkit.cli.common import duration
 
-    budget = duration(args.time)
+    budget = duration(args.time) if not args.steps else None
     train_set, tests = load_m4(*m4_hourly_paths())
     out = args.out or Path(tempfile.mkdtemp(prefix="rnnkit-m4-"))
     print(f"M4 Hourly: {len(train_set.series)} series, h=48, m=24; {args.threads} threads; "
-          f"{args.ensemble} model(s) x {budget:.0f} s; report in {out}", file=sys.stderr)
+          f"{args.ensemble} model(s) x "
+          f"{f'{args.steps} steps' if args.steps else f'{budget:.0f} s'}; report in {out}",
+          file=sys.stderr)
     members, started = [], time.perf_counter()
     for k in range(args.ensemble):
         lookback = args.lookback if k % 2 == 0 else 2 * args.lookback
         config = ForecastConfig(horizon=48, lookback=lookback, hidden=args.hidden,
                                 scaling="standard", base="seasonal", weighting="owa")
-        train = api.default_train_config(time=budget, seed=k, eval_every=500)
-        bar = ProgressBar(None, budget)
+        train = api.default_train_config(seed=k, eval_every=500).with_budget(args.steps, budget)
+        bar = ProgressBar(args.steps, budget)
         members.append(api.fit(train_set, out / f"model{k}", config, train, callback=bar,
-                                   force=True))
+                               force=True))
     train_seconds = time.perf_counter() - started
     names = [n for n in args.baselines.split(",") if n]
     evaluation = api.evaluate_holdout(members[0], train_set, tests, baselines=names,
