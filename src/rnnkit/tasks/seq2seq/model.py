@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from rnnkit.cells import cell_names
 from rnnkit.config import Config, param
+from rnnkit.errors import ConfigError
 from rnnkit.layers import Attention, build_stack
 from rnnkit.layers.attention import KINDS, Keys
 
@@ -55,13 +56,9 @@ class Seq2SeqConfig(Config):
         self.require_positive("layers", "hidden", "embedding")
         self.require_fraction("dropout")
         if self.bidirectional and self.hidden % 2:
-            from rnnkit.errors import ConfigError
-
             raise ConfigError(f"hidden must be even for a bidirectional encoder (half per "
                               f"direction), got {self.hidden}", parameters=("hidden",))
         if self.tie and self.embedding != self.hidden:
-            from rnnkit.errors import ConfigError
-
             raise ConfigError(f"tie needs embedding == hidden (the output layer is the "
                               f"embedding's transpose), got {self.embedding} and {self.hidden}",
                               parameters=("tie", "embedding", "hidden"))
