@@ -30,6 +30,7 @@ def cases(folder: Path, model: Path) -> dict[str, tuple[list[str], list[str]]]:
     cl = ["classify", "train", "--out", out, "--steps", "1"]
     tag = ["tag", "train", "--out", out, "--steps", "1"]
     fc = ["forecast", "train", "--out", out, "--steps", "1"]
+    s2s = ["seq2seq", "train", "--out", out, "--steps", "1"]
     gaps = write("gaps.csv", "time,value\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n")
     return {
         # the command line itself
@@ -119,6 +120,21 @@ def cases(folder: Path, model: Path) -> dict[str, tuple[list[str], list[str]]]:
         "too many backtest windows": (["forecast", "backtest", "--data", AIR, "--horizon",
                                        "12", "--windows", "20", "--out", out, "--steps", "1"],
                                       ["windows"]),
+        # sequence to sequence
+        "pairs file of one column": (s2s + ["--data", write("one.tsv", "src\nabc\nabd\n")],
+                                     ["one.tsv", "--tgt-col"]),
+        "pairs with empty sides only": (s2s + ["--data", write("holes.tsv",
+                                                               "src\ttgt\n\tx\ny\t\n")],
+                                        ["holes.tsv", "no pair with both sides"]),
+        "missing pairs file": (s2s + ["--data", str(folder / "none.tsv")], ["no such file"]),
+        "schedule without a floor": (s2s + ["--data", "addition", "--teacher-schedule",
+                                            "linear"], ["--teacher below 1"]),
+        "beam 0": (["seq2seq", "translate", str(model), "--text", "x", "--beam", "0"],
+                   ["--beam must be at least 1"]),
+        "seq2seq on an lm directory": (["seq2seq", "translate", str(model), "--text", "x"],
+                                       ["'lm' model", "rnnkit seq2seq train"]),
+        "nothing to translate": (["seq2seq", "translate", str(model), empty],
+                                 ["no line to translate"]),
         "forecast with a missing model": (["forecast", "predict", str(folder / "none"),
                                            "--data", AIR], ["rnnkit forecast train"]),
     }

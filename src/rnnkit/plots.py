@@ -215,3 +215,25 @@ def tag_scores(path: Path, model: dict, baseline: dict, title: str, top: int = 3
     fig.tight_layout()
     fig.savefig(path)
     return Path(path)
+
+
+def attention_map(path: Path, source: list[str], output: list[str], weights, title: str) -> Path:
+    """Attention weights ``(len(output) + 1, len(source))`` as a heatmap: source tokens along
+    the bottom, output tokens (then ``</s>``) down the side."""
+    weights = np.asarray(weights)
+    rows, columns = [*output, "</s>"][: weights.shape[0]], source[: weights.shape[1]]
+    width = min(16.0, 2.0 + 0.28 * len(columns))
+    height = min(16.0, 1.8 + 0.28 * len(rows))
+    fig = Figure(figsize=(max(4.0, width), max(3.0, height)), dpi=120)
+    ax = fig.subplots()
+    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    shown = lambda tokens: [t if t.strip() else repr(t) for t in tokens]  # noqa: E731
+    ax.set_xticks(range(len(columns)), shown(columns), rotation=90, fontsize=7)
+    ax.set_yticks(range(len(rows)), shown(rows), fontsize=7)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.04)
+    fig.tight_layout()
+    fig.savefig(path)
+    return Path(path)

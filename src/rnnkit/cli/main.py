@@ -17,6 +17,7 @@ GROUPS = (
     "rnnkit.cli.forecast",
     "rnnkit.cli.classify",
     "rnnkit.cli.tag",
+    "rnnkit.cli.seq2seq",
 )
 
 

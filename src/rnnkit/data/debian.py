@@ -1,4 +1,4 @@
-"""Data that only Debian's archive ships: one pinned ``.deb``, fetched and unpacked in Python.
+"""Data that only Debian's archive ships: pinned ``.deb`` files, fetched and unpacked in Python.
 
 ``apt-get download NAME=VERSION`` fetches the package file into a folder (no root, nothing
 installed, no maintainer script run); its sha256 must be the pinned one before it is opened.
@@ -6,7 +6,7 @@ A ``.deb`` is an ``ar`` archive holding ``debian-binary``, ``control.tar.*`` and
 ``data.tar.*`` (gz, xz or bz2; zstd where the ``zstandard`` module is installed):
 :func:`data_members` reads the files of ``data.tar.*`` without dpkg. On a machine without
 apt, a ``.deb`` put by hand in ``$RNNKIT_DATA/debs/`` is used (the error says which file and
-where).
+where). A dataset made of several packages gets each in its own folder (:func:`download_all`).
 """
 
 from __future__ import annotations
@@ -110,3 +110,24 @@ def download(package: str, version: str, sha256: str, dest: Path, by_hand: Path)
         raise DataError(f"{deb.name} is not the pinned package: expected sha256 {sha256}, got "
                         f"{digest} (nothing cached)")
     return deb
+
+
+def download_all(debs: tuple[tuple[str, str, str], ...], dest: Path, by_hand: Path) -> Path:
+    """``dest``, holding each pinned ``(package, version, sha256)`` of ``debs`` as
+    ``dest/PACKAGE/*.deb`` (see :func:`download`; one found by hand is copied there)."""
+    for package, version, sha256 in debs:
+        folder = dest / package
+        folder.mkdir(parents=True, exist_ok=True)
+        deb = download(package, version, sha256, folder, by_hand)
+        if deb.parent != folder:
+            shutil.copyfile(deb, folder / deb.name)
+    return dest
+
+
+def package_deb(folder: Path, package: str) -> Path:
+    """The ``.deb`` of ``package`` that :func:`download_all` put in ``folder``."""
+    debs = sorted((folder / package).glob("*.deb"))
+    if len(debs) != 1:
+        raise DataError(f"{folder} holds {len(debs)} .deb files of {package}, expected one; "
+                        "report it to rnnkit")
+    return debs[0]

