@@ -46,8 +46,8 @@ def main() -> None:
     parser.add_argument("--time", type=float, default=300.0, help="seconds per task")
     parser.add_argument("--examples", type=int, default=50_000)
     parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--attention", default="bahdanau", choices=api.ATTENTIONS)
-    parser.add_argument("--no-input-feeding", action="store_true")
+    parser.add_argument("--attention", default="general", choices=api.ATTENTIONS)
+    parser.add_argument("--input-feeding", action="store_true")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--eval-every", type=int, default=200)
@@ -56,7 +56,7 @@ def main() -> None:
     folder = args.out or Path(tempfile.mkdtemp(prefix="rnnkit-seq2seq-"))
     for task in args.tasks.split(","):
         config = api.Seq2SeqConfig(hidden=args.hidden, attention=args.attention,
-                                   input_feeding=not args.no_input_feeding, batch=args.batch)
+                                   input_feeding=args.input_feeding, batch=args.batch)
         curve: list[tuple[int, float, float]] = []
         record = recorder(curve)
 

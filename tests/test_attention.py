@@ -123,3 +123,17 @@ def test_wrong_shapes_and_kinds_are_clear_errors():
         layer.prepare(torch.zeros(2, 3, 5, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"a query must have shape \(batch, 4\)"):
         layer(torch.zeros(2, 6, dtype=torch.float64), torch.zeros(2, 3, 6, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_all_queries_at_once_equal_one_step_at_a_time(kind):
+    torch.manual_seed(0)
+    attention = Attention(kind, 6, 6).double()
+    keys = torch.randn(3, 5, 6, dtype=torch.float64)
+    prepared = attention.prepare(keys, torch.tensor([5, 2, 4]))
+    queries = torch.randn(3, 4, 6, dtype=torch.float64)
+    contexts, weights = attention.sequence(queries, prepared, chunk=3 * 5 * 6)  # 1 step a slice
+    for t in range(4):
+        context, weight = attention.step(queries[:, t], prepared)
+        assert torch.allclose(contexts[:, t], context) and torch.allclose(weights[:, t], weight)
+    assert weights[1, :, 2:].abs().max() == 0

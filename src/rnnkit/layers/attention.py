@@ -86,6 +86,29 @@ class Attention(nn.Module):
         context = torch.bmm(weights[:, None], keys.values).squeeze(1)  # (B, K)
         return context, weights
 
+    def sequence(self, queries: Tensor, keys: Keys, chunk: int = 1 << 23
+                 ) -> tuple[Tensor, Tensor]:
+        """Every query of ``queries (B, T, Q)`` at once (a decoder that does not feed its
+        attention back): ``(contexts (B, T, K), weights (B, T, S))``, equal to :meth:`step` at
+        each ``t``. Additive attention goes in slices of ``t`` so that its ``(B, t, S, A)``
+        energies stay under ``chunk`` numbers."""
+        if queries.dim() != 3 or queries.size(-1) != self.query_size:
+            raise ValueError(f"queries must have shape (batch, steps, {self.query_size}), got "
+                             f"{tuple(queries.shape)}")
+        if self.kind == "bahdanau":
+            B, S, A = keys.projected.shape
+            size = max(1, chunk // max(1, B * S * A))
+            parts = []
+            for start in range(0, queries.size(1), size):
+                q = self.query_layer(queries[:, start:start + size])  # (B, t, A)
+                energy = torch.tanh(keys.projected[:, None] + q[:, :, None])  # (B, t, S, A)
+                parts.append(self.energy(energy).squeeze(-1))
+            scores = torch.cat(parts, 1)
+        else:
+            scores = torch.bmm(queries, keys.projected.transpose(1, 2))  # (B, T, S)
+        weights = masked_softmax(scores, keys.mask[:, None])
+        return torch.bmm(weights, keys.values), weights
+
     def forward(self, query: Tensor, keys: Tensor, lengths: Tensor | None = None,
                 mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self.step(query, self.prepare(keys, lengths, mask))

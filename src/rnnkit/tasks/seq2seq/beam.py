@@ -74,20 +74,20 @@ def beam_search(model: Seq2Seq, src: Tensor, lengths: Tensor, bos: int, eos: int
         history = [history[r] + [t] for r, t in zip(rows.tolist(), token.reshape(-1).tolist())]
         scores = best.clone()
         last = step == max_length - 1
-        for b in range(B):
-            for k in range(beam):
-                flat = b * beam + k
-                if not torch.isfinite(best[b, k]):
-                    continue
-                if token[b, k] == eos or last:
-                    words = history[flat][:-1] if token[b, k] == eos else history[flat]
-                    length = torch.tensor(float(len(history[flat])))
-                    normalised = float(best[b, k] / penalty(length, alpha))
-                    ended[b].append((normalised, words, float(best[b, k])))
-                    scores[b, k] = float("-inf")  # ended: no longer extended
-        # stop when no live hypothesis can beat the best ended one (alpha = 0: scores only fall)
-        if alpha == 0 and all(ended[b] and max(e[0] for e in ended[b]) >= scores[b].max()
-                              for b in range(B)):
+        ending = torch.isfinite(best) & ((token == eos) | last)
+        for b, k in torch.nonzero(ending).tolist():  # only the hypotheses that end here
+            flat = b * beam + k
+            words = history[flat][:-1] if token[b, k] == eos else history[flat]
+            length = torch.tensor(float(len(history[flat])))
+            normalised = float(best[b, k] / penalty(length, alpha))
+            ended[b].append((normalised, words, float(best[b, k])))
+            scores[b, k] = float("-inf")  # ended: no longer extended
+        # stop when no live hypothesis can beat the best ended one: log-probabilities only
+        # fall, and no length penalty exceeds that of max_length (so a live score divided by
+        # it bounds what the hypothesis can still reach)
+        most = float(penalty(torch.tensor(float(max_length)), alpha))
+        if all(ended[b] and max(e[0] for e in ended[b]) >= float(scores[b].max()) / most
+               for b in range(B)):
             break
         if not torch.isfinite(scores).any():
             break

@@ -12,8 +12,10 @@ into train / valid / test so that no source appears in two parts.
 from __future__ import annotations
 
 import random
+from collections import Counter
+from pathlib import Path
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 
 SYNTHETIC = ("addition", "reverse", "sort")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -92,13 +94,9 @@ def read_pairs(path, src_col: str | None = None, tgt_col: str | None = None,
     first and the second (its first line is then a pair too: a file without a header). Rows
     with an empty side are left out and counted.
     """
-    from collections import Counter
-    from pathlib import Path
-
-    import pandas as pd
+    import pandas as pd  # (pandas costs a second to import: only when reading a file)
 
     from rnnkit.data.labelled_files import column, read_table
-    from rnnkit.errors import DataError
 
     path = Path(path).expanduser()
     if not path.is_file():

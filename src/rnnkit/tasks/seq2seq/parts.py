@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.seq2seq.data import SYNTHETIC, read_pairs, split_pairs, synthetic
@@ -25,7 +24,6 @@ BIBLE = "bible-en-es"
 # held-out books (OSIS ids): narrative, poetry, prophecy, gospel and letters in each part
 VALID_BOOKS = ("Esth", "Lam", "Hab", "Phil", "Titus", "1Pet")
 TEST_BOOKS = ("Ruth", "Eccl", "Jonah", "Mark", "Gal", "Jas", "Jude")
-PAIR_FILE_SUFFIXES = (".tsv", ".csv", ".jsonl", ".json", ".ndjson", ".txt")
 
 Pair = tuple[str, str]
 
@@ -65,10 +63,6 @@ class Parts:
 
     def named(self) -> dict[str, list[Pair]]:
         return {"train": self.train, "valid": self.valid, "test": self.test}
-
-
-def is_pairs_source(data: str) -> bool:
-    return data in SYNTHETIC or data == BIBLE or Path(data).expanduser().exists()
 
 
 def read_bible(src_col: str | None, tgt_col: str | None) -> Parts:

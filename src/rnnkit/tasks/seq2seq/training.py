@@ -11,6 +11,7 @@ import torch
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.tasks import base
 from rnnkit.tasks.seq2seq.baselines import NearestNeighbour, copy_source
+from rnnkit.tasks.seq2seq.data import read_pairs
 from rnnkit.tasks.seq2seq.decoding import DecodeOptions
 from rnnkit.tasks.seq2seq.loaded import TASK, LoadedSeq2Seq
 from rnnkit.tasks.seq2seq.model import Seq2Seq, Seq2SeqConfig
@@ -162,8 +163,6 @@ def evaluate(loaded: LoadedSeq2Seq, data: str, part: str | None = None,
         part = part or "test"
     else:
         read = read or ReadOptions()
-        from rnnkit.tasks.seq2seq.data import read_pairs
-
         pairs, skipped = read_pairs(data, read.src_col, read.tgt_col, read.encoding)
         if part not in (None, "all"):
             raise ConfigError.bad("part", f"{data} is not the data the model was trained on: "
