@@ -73,18 +73,12 @@ class Attention(nn.Module):
         return Keys(keys, projected, mask.bool())
 
     def step(self, query: Tensor, keys: Keys) -> tuple[Tensor, Tensor]:
-        """``query (B, Q)`` -> ``(context (B, K), weights (B, S))``."""
+        """``query (B, Q)`` -> ``(context (B, K), weights (B, S))``: :meth:`sequence` of one."""
         if query.dim() != 2 or query.size(-1) != self.query_size:
             raise ValueError(f"a query must have shape (batch, {self.query_size}), got "
                              f"{tuple(query.shape)}")
-        if self.kind == "bahdanau":
-            energy = torch.tanh(keys.projected + self.query_layer(query)[:, None])
-            scores = self.energy(energy).squeeze(-1)  # (B, S)
-        else:
-            scores = torch.bmm(keys.projected, query[:, :, None]).squeeze(-1)  # (B, S)
-        weights = masked_softmax(scores, keys.mask)
-        context = torch.bmm(weights[:, None], keys.values).squeeze(1)  # (B, K)
-        return context, weights
+        context, weights = self.sequence(query[:, None], keys)
+        return context[:, 0], weights[:, 0]
 
     def sequence(self, queries: Tensor, keys: Keys, chunk: int = 1 << 23
                  ) -> tuple[Tensor, Tensor]:

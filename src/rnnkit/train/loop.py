@@ -44,6 +44,9 @@ class TrainTask(Protocol):
     def evaluate(self) -> dict[str, float]:
         """Validation metrics; ``"loss"`` (lower is better) decides the best checkpoint."""
 
+    # optional: ``log_fields() -> dict``, merged into every logged training record (the
+    # teacher-forcing ratio of seq2seq's scheduled sampling)
+
 
 @dataclass
 class TrainConfig(Config):

@@ -83,15 +83,12 @@ class Seq2SeqConfig(Config):
         self.require_positive("max_length", "batch", "min_count")
         self.require_at_least("vocab_size", 0)
         self.require_at_least("eval_pairs", 0)
-        if not 0.0 <= self.teacher <= 1.0:
-            raise ConfigError.bad("teacher", f"must be in [0, 1], got {self.teacher}")
+        self.require_fraction("teacher", closed=True)
+        self.require_fraction("label_smoothing")
         if self.teacher_schedule != "constant" and self.teacher >= 1.0:
             raise ConfigError(f"the {self.teacher_schedule} schedule decays the teacher ratio "
                               "from 1 to teacher: give teacher below 1 (e.g. 0.5)",
                               parameters=("teacher", "teacher_schedule"))
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ConfigError.bad("label_smoothing", f"must be in [0, 1), got "
-                                                     f"{self.label_smoothing}")
         if self.level == "subword" and self.vocab_size < 8:
             raise ConfigError.bad("vocab_size", f"subword models need at least 8 pieces, got "
                                                 f"{self.vocab_size}")
