@@ -135,6 +135,13 @@ def cases(folder: Path, model: Path) -> dict[str, tuple[list[str], list[str]]]:
                                        ["'lm' model", "rnnkit seq2seq train"]),
         "nothing to translate": (["seq2seq", "translate", str(model), empty],
                                  ["no line to translate"]),
+        # reading with CTC
+        "listing without a text column": (["ctc", "train", "--out", out, "--steps", "1",
+                                           "--data", write("nolabel.csv",
+                                                           "file,label\nimage.png,1\n")],
+                                          ["nolabel.csv", "text"]),
+        "ctc on an lm directory": (["ctc", "predict", str(model), png],
+                                   ["'lm' model", "rnnkit ctc train"]),
         "forecast with a missing model": (["forecast", "predict", str(folder / "none"),
                                            "--data", AIR], ["rnnkit forecast train"]),
     }

@@ -254,7 +254,7 @@ def test_sdist_sources_are_downloaded_as_source_archives(cache, downloads, monke
 
 def test_unknown_dataset_lists_the_known_ones():
     known = ", ".join(d.name for d in registry.list_datasets())
-    assert known.startswith("airpassengers, alice, ausbeer")
+    assert known.startswith("airpassengers, alice, allison-prompts, ausbeer")
     with pytest.raises(DataError, match=f"unknown dataset 'nope'; known datasets: {known}$"):
         registry.fetch("nope")
 

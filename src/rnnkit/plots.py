@@ -237,3 +237,28 @@ def attention_map(path: Path, source: list[str], output: list[str], weights, tit
     fig.tight_layout()
     fig.savefig(path)
     return Path(path)
+
+
+def ctc_columns(path: Path, picture, probabilities, labels: list[str], title: str) -> Path:
+    """An input (an image, or a spectrogram ``(mels, frames)``) above the per-column label
+    probabilities ``(columns, len(labels))`` that CTC read from it (``labels[0]``: the blank),
+    both stretched over the same horizontal axis of columns."""
+    picture, probabilities = np.asarray(picture), np.asarray(probabilities)
+    columns = probabilities.shape[0]
+    width = min(16.0, max(5.0, 2.0 + 0.22 * columns))
+    fig = Figure(figsize=(width, 2.6 + 0.18 * len(labels)), dpi=120)
+    top, bottom = fig.subplots(2, 1, height_ratios=[1.2, 0.18 * len(labels)], sharex=True)
+    image_like = picture.min() >= 0
+    top.imshow(picture, cmap="gray_r" if image_like else "magma", aspect="auto",
+               origin="upper" if image_like else "lower",
+               extent=(-0.5, columns - 0.5, picture.shape[0], 0) if image_like
+               else (-0.5, columns - 0.5, 0, picture.shape[0]))
+    top.set_yticks([])
+    top.set_title(title)
+    shown = bottom.imshow(probabilities.T, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto",
+                          interpolation="nearest")
+    bottom.set_yticks(range(len(labels)), labels, fontsize=7)
+    bottom.set_xlabel("column (time after the front end)")
+    fig.colorbar(shown, ax=[top, bottom], fraction=0.03, label="probability")
+    fig.savefig(path)
+    return Path(path)

@@ -18,6 +18,8 @@ GROUPS = (
     "rnnkit.cli.classify",
     "rnnkit.cli.tag",
     "rnnkit.cli.seq2seq",
+    "rnnkit.cli.ctc",
+    "rnnkit.cli.caption",
 )
 
 

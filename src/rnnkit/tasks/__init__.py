@@ -17,6 +17,8 @@ TASKS = {
     "tag": "rnnkit.tasks.tag",
     "forecast": "rnnkit.tasks.forecast",
     "seq2seq": "rnnkit.tasks.seq2seq",
+    "ctc": "rnnkit.tasks.ctc",
+    "caption": "rnnkit.tasks.caption",
 }
 
 

@@ -7,11 +7,12 @@ corpus or a file of pairs into a model directory and scores it beside the copy a
 nearest-neighbour baselines; ``load`` opens a directory (its ``translate`` and ``predict``);
 ``evaluate`` scores a model on other data or another part.
 
-The package: ``model`` (the network and its config), ``beam`` (batched beam search),
-``decoding`` (greedy, sampling, beam, attention), ``tokens`` (char / word / SentencePiece
-tokens and vocabularies), ``data`` and ``parts`` (pairs and splits), ``sampling`` (scheduled
-sampling and the loss), ``task`` (the training task), ``scores`` (sacrebleu's BLEU and chrF),
-``baselines``, ``loaded``, ``training`` (``fit``, ``evaluate``).
+The package: ``model`` (the network and its config), ``decoder`` (its decoder half, shared
+with the image captioner), ``beam`` (batched beam search), ``decoding`` (greedy, sampling, beam,
+attention), ``tokens`` (char / word / SentencePiece tokens and vocabularies), ``data`` and
+``parts`` (pairs and splits), ``sampling`` (scheduled sampling and the loss), ``task`` (the
+training task), ``scores`` (sacrebleu's BLEU and chrF), ``baselines``, ``loaded``, ``training``
+(``fit``, ``evaluate``).
 """
 
 from rnnkit.tasks.seq2seq.baselines import NearestNeighbour, copy_source

@@ -14,13 +14,14 @@
             logits_t = output(dropout(feed_t))
 
 The source's lengths are respected everywhere: the encoder is masked, its final states are
-those of each sequence's last real step, and attention gives padding no weight.
+those of each sequence's last real step, and attention gives padding no weight. The decoder
+half (bridge, decoder stack, attention, output; ``step``, teacher forcing, ``greedy``) is
+:mod:`rnnkit.tasks.seq2seq.decoder`, shared with the image captioner.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -28,10 +29,13 @@ from torch import Tensor, nn
 from rnnkit.cells import cell_names
 from rnnkit.config import Config, param
 from rnnkit.errors import ConfigError
-from rnnkit.layers import Attention, build_stack
-from rnnkit.layers.attention import KINDS, Keys
+from rnnkit.layers import build_stack
+from rnnkit.layers.attention import KINDS
+from rnnkit.tasks.seq2seq.decoder import AttentionDecoder, State
 from rnnkit.tasks.seq2seq.sampling import SCHEDULES
 from rnnkit.tasks.seq2seq.tokens import LEVELS, SUBWORD_KINDS
+
+__all__ = ["ATTENTIONS", "Seq2Seq", "Seq2SeqConfig", "State"]
 
 ATTENTIONS = ("none", *KINDS)
 
@@ -98,16 +102,10 @@ class Seq2SeqConfig(Config):
                               parameters=("tie", "embedding", "hidden"))
 
 
-class State(NamedTuple):
-    """What a decoder step carries: the stack's states, the last attentional vector (fed to
-    the next step), and the prepared source (None for the context-vector model)."""
+class Seq2Seq(AttentionDecoder, nn.Module):
+    """The encoder below; the decoder (``step``, teacher forcing, ``greedy``) is
+    :class:`~rnnkit.tasks.seq2seq.decoder.AttentionDecoder`'s."""
 
-    stack: list
-    feed: Tensor
-    keys: Keys | None
-
-
-class Seq2Seq(nn.Module):
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
         c = self.config = config
@@ -119,127 +117,25 @@ class Seq2Seq(nn.Module):
                               else nn.Embedding(c.tgt_vocab, c.embedding))
         self.encoder = build_stack(c.cell, c.embedding, c.hidden // directions, c.layers,
                                    bidirectional=c.bidirectional, dropout=c.dropout)
-        feeding = c.input_feeding and c.attention != "none"
-        self.decoder = build_stack(c.cell, c.embedding + (c.hidden if feeding else 0), c.hidden,
-                                   c.layers, dropout=c.dropout)
-        cell = self.decoder.layers[0].cell
-        self.state_sizes = cell.state_sizes
         encoded = self.encoder.layers[0]
         encoded = encoded.forward_layer if c.bidirectional else encoded
-        self.bridge = nn.ModuleList(nn.Linear(directions * given, wanted)
-                                    for _ in range(c.layers)
-                                    for given, wanted in zip(encoded.cell.state_sizes,
-                                                             self.state_sizes))
-        key_size = directions * (c.hidden // directions)
-        if c.attention != "none":
-            self.attention = Attention(c.attention, c.hidden, key_size)
-            self.combine = nn.Linear(c.hidden + key_size, c.hidden, bias=False)
-        self.drop = nn.Dropout(c.dropout)
-        self.output = nn.Linear(c.hidden, c.tgt_vocab)
-        if c.tie:
-            self.output.weight = self.tgt_embedding.weight
+        self.build_decoder(directions * (c.hidden // directions),
+                           [directions * given for given in encoded.cell.state_sizes])
 
-    # -- encoding ---------------------------------------------------------------------------
     def encode(self, src: Tensor, lengths: Tensor) -> State:
         """``src (B, S)`` ids and their ``lengths (B,)`` -> the decoder's first state."""
         outputs, finals = self.encoder(self.src_embedding(src), lengths=lengths)
-        stack, k = [], 0
+        summaries = []
         for final in finals:  # per layer: (h, c...) or ((h, c...) forward, (h, c...) backward)
             parts = (zip(*final) if self.config.bidirectional else ((s,) for s in final))
-            layer_state = []
-            for pieces in parts:
-                layer_state.append(torch.tanh(self.bridge[k](torch.cat(pieces, -1))))
-                k += 1
-            stack.append(tuple(layer_state))
-        keys = (self.attention.prepare(outputs, lengths) if self.config.attention != "none"
-                else None)
-        feed = outputs.new_zeros(src.size(0), self.config.hidden)
-        return State(stack, feed, keys)
-
-    # -- decoding ---------------------------------------------------------------------------
-    def step(self, token: Tensor, state: State) -> tuple[Tensor, State, Tensor | None]:
-        """One target token per row, ``(B,)`` -> ``(logits (B, V), state, weights (B, S)``
-        or None for the context-vector model)."""
-        x = self.tgt_embedding(token)
-        if self.config.attention != "none" and self.config.input_feeding:
-            x = torch.cat([x, state.feed], -1)
-        h, stack = self.decoder.step(x, state.stack)
-        weights = None
-        if state.keys is not None:
-            context, weights = self.attention.step(h, state.keys)
-            feed = torch.tanh(self.combine(torch.cat([h, context], -1)))
-        else:
-            feed = h
-        return self.output(self.drop(feed)), State(stack, feed, state.keys), weights
-
-    @property
-    def feeds_back(self) -> bool:
-        """Whether a step reads the previous step's attentional vector (input feeding): then
-        even teacher forcing must decode one step at a time."""
-        return self.config.attention != "none" and self.config.input_feeding
+            summaries += [torch.cat(pieces, -1) for pieces in parts]
+        return self.start(summaries, outputs, lengths)
 
     def forward(self, src: Tensor, lengths: Tensor, tgt_in: Tensor,
                 return_weights: bool = False, teacher: float = 1.0,
                 generator: torch.Generator | None = None):
         """``tgt_in (B, T)`` (BOS, then the target without its last token) -> ``logits (B, T,
-        V)`` (and the attention weights ``(B, T, S)``, None without attention).
-
-        ``teacher`` is the probability of feeding the true previous token at each step and
-        row (scheduled sampling); otherwise the model's own best guess is fed. At 1 without
-        input feeding the decoder stack reads the whole target in one pass (the same numbers
-        as stepping, tested)."""
-        state = self.encode(src, lengths)
-        if teacher >= 1.0 and not self.feeds_back:
-            return self._parallel(state, tgt_in, return_weights)
-        logits, weights = [], []
-        token = tgt_in[:, 0]
-        for t in range(tgt_in.size(1)):
-            out, state, w = self.step(token, state)
-            logits.append(out)
-            weights.append(w)
-            if t + 1 < tgt_in.size(1):
-                token = tgt_in[:, t + 1]
-                if teacher < 1.0:
-                    coin = torch.rand(token.shape, generator=generator, device=token.device)
-                    token = torch.where(coin < teacher, token, out.detach().argmax(-1))
-        stacked = torch.stack(logits, 1)
-        if not return_weights:
-            return stacked
-        return stacked, (torch.stack(weights, 1) if weights[0] is not None else None)
-
-    def _parallel(self, state: State, tgt_in: Tensor, return_weights: bool):
-        """Teacher forcing without input feeding: the decoder stack over all steps at once,
-        then attention over all steps at once."""
-        hidden, _ = self.decoder(self.tgt_embedding(tgt_in), state.stack)
-        weights = None
-        if state.keys is not None:
-            context, weights = self.attention.sequence(hidden, state.keys)
-            hidden = torch.tanh(self.combine(torch.cat([hidden, context], -1)))
-        logits = self.output(self.drop(hidden))
-        return (logits, weights) if return_weights else logits
-
-    @torch.no_grad()
-    def greedy(self, src: Tensor, lengths: Tensor, bos: int, eos: int, max_length: int
-               ) -> tuple[list[list[int]], list[Tensor | None]]:
-        """The most likely token at every step until ``eos`` (not included) or ``max_length``:
-        per row the tokens and the attention weights ``(T, S_i)`` (None without attention)."""
-        state = self.encode(src, lengths)
-        token = torch.full((src.size(0),), bos, dtype=torch.long, device=src.device)
-        done = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)
-        tokens, weights = [], []
-        for _ in range(max_length):
-            logits, state, w = self.step(token, state)
-            token = logits.argmax(-1)
-            tokens.append(token)
-            weights.append(w)
-            done |= token == eos
-            if done.all():
-                break
-        ids = torch.stack(tokens, 1).tolist()
-        rows, maps = [], []
-        for b, row in enumerate(ids):
-            n = row.index(eos) if eos in row else len(row)
-            rows.append(row[:n])
-            maps.append(torch.stack([w[b, : int(lengths[b])] for w in weights[:n]])
-                        if weights[0] is not None and n else None)
-        return rows, maps
+        V)`` (and the attention weights ``(B, T, S)``, None without attention); ``teacher``:
+        :meth:`~rnnkit.tasks.seq2seq.decoder.AttentionDecoder.decode_forced`."""
+        return self.decode_forced(self.encode(src, lengths), tgt_in, return_weights, teacher,
+                                  generator)
