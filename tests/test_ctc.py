@@ -80,6 +80,20 @@ def test_ctc_loss_of_a_padded_batch_is_the_mean_of_the_items_alone():
     torch.testing.assert_close(mean, sum(a / len(e.text) for a, e in zip(alone, examples)) / 3)
 
 
+def test_augmentation_keeps_the_size_and_the_ink_in_place():
+    from rnnkit.tasks.ctc.task import augment_images
+
+    torch.manual_seed(0)
+    images = torch.zeros(8, 32, 60)
+    images[:, 8:24, 20:24] = 1.0  # a vertical bar in columns 20-23
+    out = augment_images(images)
+    assert out.shape == images.shape and 0 <= out.min() and out.max() <= 1
+    ink = out.sum(1)  # per column
+    assert (ink[:, :10] == 0).all() and (ink[:, 34:] == 0).all()  # moved 5 px at most
+    assert (out.sum((1, 2)) > 0.5 * images.sum((1, 2))).all()
+    assert not torch.equal(out[0], out[1])  # each image its own draw
+
+
 def table(*rows: list[float]) -> torch.Tensor:
     return torch.log(torch.tensor(rows, dtype=torch.float64))
 
@@ -184,7 +198,8 @@ def test_a_short_real_run_on_mnist_strings_beats_the_front_end_alone(mnist, tmp_
     train = TrainConfig(steps=300, eval_every=100, lr=5e-3, warmup=20)
     scores = {}
     for rnn in (True, False):
-        c = ctc.CTCConfig(hidden=48, layers=1, channels="16,32,32", batch=16, rnn=rnn)
+        c = ctc.CTCConfig(hidden=48, layers=1, channels="16,32,32", batch=16, rnn=rnn,
+                          augment=False)
         metrics = ctc.fit("mnist-strings", tmp_path / str(rnn), c, train, read=read,
                           baselines=())
         scores[rnn] = metrics["valid"]["rnnkit"]

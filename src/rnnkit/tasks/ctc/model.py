@@ -46,6 +46,8 @@ class CTCConfig(Config):
                        "2x2,2x2,2x1), time for audio (default 2,2)")
     norm: bool = param(True, "batch norm after each convolution")
     height: int = param(32, "images are scaled to this height")
+    augment: bool = param(True, "images: random shear, height scale, shift and stroke width "
+                          "in training")
     n_mels: int = param(40, "audio: mel channels of the spectrogram")
     batch: int = param(32, "examples per batch (bucketed by width)")
     lm_order: int = param(5, "order of the character n-gram model kept for beam fusion")

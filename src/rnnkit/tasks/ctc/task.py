@@ -52,12 +52,36 @@ def decode_text(ids: Sequence[int], alphabet: str) -> str:
     return "".join(alphabet[i - 1] for i in ids)
 
 
-def ctc_loss(model: CRNN, examples: Sequence[Example], alphabet: str, reduction: str = "mean"
-             ) -> tuple[Tensor, int]:
+def augment_images(images: Tensor, shear: float = 0.3, squeeze: tuple = (0.8, 1.1),
+                   shift: float = 2.0, thicken: float = 0.3) -> Tensor:
+    """Training images ``(B, H, W)`` with random distortions per image: a shear of up to
+    ``shear`` pixels per pixel of height (ink moves sideways by at most ``shear * H / 2``
+    pixels, so characters stay in order and in their image), a height scale in ``squeeze``, a
+    vertical shift of up to ``shift`` pixels, and with probability ``thicken`` strokes one
+    pixel wider. Nothing scales the width, which would change the item's length. Drawn from
+    torch's global generator, like dropout (so a resumed run draws the same)."""
+    B, H, W = images.shape
+    u = torch.rand(B, 4)
+    theta = torch.zeros(B, 2, 3)
+    theta[:, 0, 0] = 1.0
+    theta[:, 0, 1] = (2 * u[:, 0] - 1) * shear * H / W  # x_in = x + s y, in [-1, 1] units
+    theta[:, 1, 1] = 1.0 / (squeeze[0] + (squeeze[1] - squeeze[0]) * u[:, 1])
+    theta[:, 1, 2] = (2 * u[:, 2] - 1) * shift * 2 / H
+    grid = F.affine_grid(theta, [B, 1, H, W], align_corners=False)
+    out = F.grid_sample(images.unsqueeze(1), grid, align_corners=False, padding_mode="zeros")
+    thick = F.max_pool2d(F.pad(out, (0, 1, 0, 1)), 2, 1)
+    out = torch.where((u[:, 3] < thicken).view(B, 1, 1, 1), thick, out)
+    return out.squeeze(1)
+
+
+def ctc_loss(model: CRNN, examples: Sequence[Example], alphabet: str, reduction: str = "mean",
+             augment: bool = False) -> tuple[Tensor, int]:
     """The CTC loss of a batch (per item divided by its label length, then averaged, as
     ``torch.nn.CTCLoss`` does with ``reduction='mean'``; ``'sum'`` sums the per-item losses)
-    and the number of label characters."""
+    and the number of label characters. ``augment`` distorts images (:func:`augment_images`)."""
     inputs, sizes = collate(examples)
+    if augment and inputs.dim() == 3:
+        inputs = augment_images(inputs)
     log_probs, lengths = model(inputs, sizes)
     labels = [encode_text(e.text, alphabet) for e in examples]
     targets = torch.tensor([i for label in labels for i in label], dtype=torch.long)
@@ -123,7 +147,8 @@ class CTCTask:
         return None
 
     def train_loss(self, batch, carry):
-        loss, chars = ctc_loss(self.model, batch, self.model.config.alphabet)
+        loss, chars = ctc_loss(self.model, batch, self.model.config.alphabet,
+                               augment=self.model.config.augment)
         return loss, None, chars
 
     def evaluate(self) -> dict[str, float]:
