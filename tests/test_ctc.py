@@ -212,3 +212,14 @@ def test_a_short_real_run_on_mnist_strings_beats_the_front_end_alone(mnist, tmp_
     parts = ctc.read_parts("mnist-strings", ctc.ReadOptions(eval_strings=20), 32)
     read_back = loaded.predict(parts.test)
     assert sum(t == e.text for t, e in zip(read_back, parts.test)) >= 10
+
+
+def test_spoken_text_keeps_what_is_said():
+    from rnnkit.tasks.ctc.parts import spoken_text
+
+    assert spoken_text("Please leave your message after the tone.  When done hang up. (simple "
+                       "tone sound plays)") == ("please leave your message after the tone when "
+                                                "done hang up")
+    assert spoken_text("dot [.]") == "dot"
+    assert spoken_text("<beep ascending>") == spoken_text("(2 seconds of silence)") == ""
+    assert spoken_text("You're #1 - press *") == "you're 1 press"

@@ -9,13 +9,15 @@
   speaker (:mod:`rnnkit.data.audio`) with random pauses, gain, speed and noise; each part
   from its own seeds. There is one recording per digit, so held-out strings are new orders
   and perturbations of the same voice, not new speakers.
-- ``spoken-sentences``: the 563 transcribed speech prompts of the same speaker, split by file.
+- ``spoken-sentences``: the transcribed speech prompts of the same speaker (551 once notes and
+  silences are left out, :func:`spoken_text`), split by file.
 - a CSV listing ``file,text`` of the user's images or WAV files (:mod:`rnnkit.data.media`),
   cut by ``split`` or with ``valid``/``test`` listings.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,17 +126,25 @@ def _cut(items: list, split: tuple, seed: int) -> tuple[list, list, list]:
             pick(order[n_train + n_valid:]))
 
 
+def spoken_text(transcript: str) -> str:
+    """What a transcript says, as speech recognisers are scored: notes in brackets, angle
+    brackets or parentheses (``[ascending tones]``, ``dot [.]``, ``(2 seconds of silence)``)
+    removed, lower case, only letters, digits, apostrophes and single spaces."""
+    text = re.sub(r"\[[^\]]*\]|<[^>]*>|\([^)]*\)", " ", transcript).lower()
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    return " ".join(text.split())
+
+
 def _spoken_sentences(options: ReadOptions) -> Parts:
     from rnnkit.data import audio
 
-    speech = [r for r in audio.prompts() if not r.text.startswith("[")]
+    recordings = audio.prompts()
+    speech = [Example(r.wave, spoken_text(r.text), r.name) for r in recordings]
+    speech = [e for e in speech if e.text]
     train, valid, test = _cut(speech, options.split, options.seed)
-    as_examples = lambda rs: [Example(r.wave, r.text, r.name) for r in rs]  # noqa: E731
-    fixed = as_examples(train)
-    return Parts(lambda epoch: fixed, as_examples(valid), as_examples(test), "spoken-sentences",
-                 "audio", audio.SAMPLE_RATE, split=f"prompts {len(train)}/{len(valid)}/"
-                 f"{len(test)}", notes={"non-speech prompts left out":
-                                        len(audio.prompts()) - len(speech)})
+    return Parts(lambda epoch: train, valid, test, "spoken-sentences", "audio",
+                 audio.SAMPLE_RATE, split=f"prompts {len(train)}/{len(valid)}/{len(test)}",
+                 notes={"prompts without speech left out": len(recordings) - len(speech)})
 
 
 def read_listing(path: str | Path, height: int, sample_rate: int | None = None
