@@ -138,6 +138,9 @@ def run_train(args) -> int:
     print(f"\n{metrics['status']} after {metrics['steps']} steps, {metrics['train_seconds']:.0f} s;"
           f" {metrics['data']}: {sizes['train']:,} training examples ({metrics['split']}); "
           f"{metrics['model']}, {metrics['parameters']:,} parameters")
+    for name, run in metrics.get("baselines", {}).items():
+        print(f"baseline {name}: {run['model']}, {run['steps']} steps, "
+              f"{run['train_seconds']:.0f} s")
     notes = {k: v for k, v in metrics["notes"].items() if v}
     if notes:
         print("data: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))

@@ -123,12 +123,12 @@ def fit(data: str | None, out: str | Path, config: CTCConfig | None = None,
         for name in baselines:
             if saved is not None:
                 break
-            trained = _train_baseline(name, config, train_config, parts,
-                                      out / "baselines" / name, progress)
+            trained, run = _train_baseline(name, config, train_config, parts,
+                                           out / "baselines" / name, progress)
             metrics["valid"][name] = score(trained, parts.valid)
             if parts.test:
                 metrics["test"][name] = score(trained, parts.test)
-            metrics["baseline_" + name] = describe(trained.config)
+            metrics.setdefault("baselines", {})[name] = run
             base.write_metrics(out, metrics)
         _pictures(loaded, parts, state.history, out)
         return metrics
@@ -139,7 +139,7 @@ def collate_sizes(examples: list[Example]) -> torch.Tensor:
 
 
 def _train_baseline(name: str, config: CTCConfig, train_config: TrainConfig, parts: Parts,
-                    out: Path, progress) -> CRNN:
+                    out: Path, progress) -> tuple[CRNN, dict]:
     bconfig = _baseline_config(config, name)
     budget = _share(train_config, BASELINE_SHARE)
     torch.manual_seed(train_config.seed)
@@ -148,8 +148,8 @@ def _train_baseline(name: str, config: CTCConfig, train_config: TrainConfig, par
         base.write_config(out, TASK, {"model": bconfig.to_dict(), "data": parts.source,
                                       "train": dataclasses.asdict(budget), "baseline": name})
         task = CTCTask(model, parts.train, parts.valid, train_config.seed)
-        base.train(task, budget, out, progress(name, budget) if progress else None)
-    return model
+        state = base.train(task, budget, out, progress(name, budget) if progress else None)
+    return model, {"model": describe(bconfig), **base.run_summary(state, model)}
 
 
 def describe(c: CTCConfig) -> str:
