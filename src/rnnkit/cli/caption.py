@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnkit.cli.common import positive_int, print_json
+from rnnkit.cli.ctc import add_data, read_options
 from rnnkit.cli.options import (
     add_config,
     add_force,
@@ -14,7 +15,6 @@ from rnnkit.cli.options import (
     config_from_args,
     train_config_from_args,
 )
-from rnnkit.data.streams import parse_fractions
 from rnnkit.tasks import caption as api
 from rnnkit.train.progress import ProgressBar
 
@@ -38,14 +38,7 @@ def register(groups) -> None:
     verbs = group.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     train = verbs.add_parser("train", help="train a captioner into a directory")
-    train.add_argument("--data", help=f"{', '.join(api.DATASETS)}, or a CSV listing file,text "
-                                      "of images")
-    train.add_argument("--out", required=True, type=Path, help="model directory to write")
-    train.add_argument("--valid", help="a validation listing (default: cut from --data)")
-    train.add_argument("--test", help="a test listing (with --valid)")
-    train.add_argument("--split", help="train,valid,test fractions of the source images or "
-                                       "listed files (default 0.8,0.1,0.1)")
-    add_config(train.add_argument_group("data"), api.ReadOptions)
+    add_data(train, f"{', '.join(api.DATASETS)}, or a CSV listing file,text of images")
     train.add_argument("--no-baseline", dest="baseline", action="store_false",
                        help="train no context-vector baseline (by default it gets half the "
                             "budget, the model the other half)")
@@ -80,15 +73,6 @@ def register(groups) -> None:
     ev.set_defaults(func=run_evaluate)
 
 
-def _read_options(args, seed: int) -> api.ReadOptions:
-    given = {name: getattr(args, name) for name in ("strings", "eval_strings", "min_digits",
-                                                    "max_digits")
-             if getattr(args, name, None) is not None}
-    if getattr(args, "split", None) is not None:
-        given["split"] = parse_fractions(args.split)
-    return api.ReadOptions(**given, seed=seed)
-
-
 HEADER = f"  {'':<34}{'BLEU':>8}{'words':>9}{'exact':>9}"
 
 
@@ -108,7 +92,7 @@ def run_train(args) -> int:
                            metric="exact")
 
     metrics = api.fit(args.data, args.out, config_from_args(api.CaptionConfig, args), train,
-                      read=_read_options(args, train.seed), valid=args.valid, test=args.test,
+                      read=read_options(args, train.seed), valid=args.valid, test=args.test,
                       baseline=args.baseline, progress=progress, resume=args.resume,
                       force=args.force)
     code = 130 if metrics["status"] == "interrupted" else 0

@@ -41,14 +41,8 @@ def register(groups) -> None:
     verbs = group.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     train = verbs.add_parser("train", help="train a CRNN into a directory")
-    train.add_argument("--data", help=f"{', '.join(api.NAMED)}, or a CSV listing file,text of "
-                                      "images or WAV files")
-    train.add_argument("--out", required=True, type=Path, help="model directory to write")
-    train.add_argument("--valid", help="a validation listing (default: cut from --data)")
-    train.add_argument("--test", help="a test listing (with --valid)")
-    train.add_argument("--split", help="train,valid,test fractions of the source images, "
-                                       "prompts or listed files (default 0.8,0.1,0.1)")
-    add_config(train.add_argument_group("data"), api.ReadOptions)
+    add_data(train, f"{', '.join(api.NAMED)}, or a CSV listing file,text of images or WAV "
+                    "files")
     train.add_argument("--alphabet", help="the characters the model writes (default: those of "
                                           "the training texts; others are refused)")
     train.add_argument("--baselines", default="conv",
@@ -86,7 +80,20 @@ def register(groups) -> None:
     ev.set_defaults(func=run_evaluate)
 
 
-def _read_options(args, seed: int) -> api.ReadOptions:
+def add_data(train, what: str) -> None:
+    """The data options of a train command that reads ``rnnkit.tasks.ctc.parts`` (ctc and
+    caption): --data, --out, listings or a split, and the composed strings' options."""
+    train.add_argument("--data", help=what)
+    train.add_argument("--out", required=True, type=Path, help="model directory to write")
+    train.add_argument("--valid", help="a validation listing (default: cut from --data)")
+    train.add_argument("--test", help="a test listing (with --valid)")
+    train.add_argument("--split", help="train,valid,test fractions of the source images, "
+                                       "prompts or listed files (default 0.8,0.1,0.1)")
+    add_config(train.add_argument_group("data"), api.ReadOptions)
+
+
+def read_options(args, seed: int) -> api.ReadOptions:
+    """The :class:`~rnnkit.tasks.ctc.ReadOptions` of the options :func:`add_data` declared."""
     given = {name: getattr(args, name) for name in ("strings", "eval_strings", "min_digits",
                                                     "max_digits")
              if getattr(args, name, None) is not None}
@@ -127,7 +134,7 @@ def run_train(args) -> int:
                            metric="cer")
 
     metrics = api.fit(args.data, args.out, config, train,
-                      read=_read_options(args, train.seed), valid=args.valid, test=args.test,
+                      read=read_options(args, train.seed), valid=args.valid, test=args.test,
                       baselines=_baselines(args.baselines), progress=progress,
                       resume=args.resume, force=args.force)
     code = 130 if metrics["status"] == "interrupted" else 0
