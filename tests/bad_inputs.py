@@ -144,4 +144,10 @@ def cases(folder: Path, model: Path) -> dict[str, tuple[list[str], list[str]]]:
                                    ["'lm' model", "rnnkit ctc train"]),
         "forecast with a missing model": (["forecast", "predict", str(folder / "none"),
                                            "--data", AIR], ["rnnkit forecast train"]),
+        "unknown experiment": (["experiment", "run", "gradient", "--out", out],
+                               ["no experiment called 'gradient'", "rnnkit experiment list"]),
+        "experiment with 0 seeds": (["experiment", "run", "context", "--seeds", "0"],
+                                    ["--seeds", "must be positive"]),
+        "experiment into a file": (["experiment", "run", "context", "--quick", "--out", png],
+                                   ["image.png", "not a folder"]),
     }

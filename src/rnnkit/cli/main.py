@@ -20,6 +20,7 @@ GROUPS = (
     "rnnkit.cli.seq2seq",
     "rnnkit.cli.ctc",
     "rnnkit.cli.caption",
+    "rnnkit.cli.experiment",
 )
 
 
