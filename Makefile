@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rnnkit-installed
 
-.PHONY: run test lint format bench demo clean
+.PHONY: run test lint format bench demo experiments clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/rnnkit demo
+
+# every textbook claim measured (under 30 minutes on 2 cores): runs/experiments/index.html
+experiments: $(STAMP)
+	$(BIN)/rnnkit experiment run all
 
 # the folders that hold Python: a missing one is skipped, not an error
 LINTED := $(wildcard src tests bench examples)

@@ -31,6 +31,9 @@ def register(groups) -> None:
                      help="the smoke-sized form: seconds each, one seed (verdicts are weak)")
     run.add_argument("--seeds", type=positive_int, default=3,
                      help="seeds where a difference is small (default 3)")
+    run.add_argument("--threads", type=positive_int, default=1,
+                     help="torch threads (default 1: the experiments' models are small, and "
+                          "more threads than free cores slow them many times over)")
     run.add_argument("--json", action="store_true", help="print the records as JSON")
     run.set_defaults(func=run_run)
 
@@ -88,6 +91,9 @@ def run_run(args) -> int:
     chosen = experiments.NAMES if args.name == "all" else (args.name,)
     found = [experiments.get(name) for name in chosen]  # an unknown name fails first
     check_out(args.out)
+    import torch
+
+    torch.set_num_threads(args.threads)
     records, failed = [], []
     bars = Bars()
     started = time.perf_counter()

@@ -103,7 +103,7 @@ def _cell(value, digits: int) -> str:
 
 
 def table_markdown(table: Table) -> str:
-    head = "| " + " | ".join(table.columns) + " |"
+    head = "| " + " | ".join(c.replace("|", "\\|") for c in table.columns) + " |"
     rule = "|" + "|".join("---" for _ in table.columns) + "|"
     rows = ["| " + " | ".join(_cell(v, table.digits).replace("|", "\\|") for v in row) + " |"
             for row in table.rows]
