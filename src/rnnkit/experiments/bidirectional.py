@@ -270,7 +270,7 @@ EXPERIMENT = Experiment(
            "follows it (punctuation restoration) and gains little when it depends on what "
            "came before (capitalisation)."),
     run=run,
-    minutes=1.6,
+    minutes=1.4,
     quick_seconds=8,
     data="shakespeare",
 )

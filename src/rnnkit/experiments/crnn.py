@@ -232,7 +232,7 @@ EXPERIMENT = Experiment(
     claim=("Trained with CTC on whole transcripts, a convolutional-recurrent network learns to "
            "read strings from images without ever being told where each character is."),
     run=run,
-    minutes=2.5,
+    minutes=1.5,
     quick_seconds=10,
     data="mnist-5k",
 )

@@ -270,7 +270,7 @@ EXPERIMENT = Experiment(
     claim=("An encoder-decoder that passes only a context vector degrades as the input grows "
            "longer; with attention it does not."),
     run=run,
-    minutes=1.8,
+    minutes=1.5,
     quick_seconds=6,
     data="synthetic reverse (lengths 5-40)",
 )

@@ -210,7 +210,7 @@ EXPERIMENT = Experiment(
            "or turns NaN); clipping the gradient by norm or by value keeps the same training "
            "stable."),
     run=run,
-    minutes=1.6,
+    minutes=1.3,
     quick_seconds=10,
     data="shakespeare",
 )

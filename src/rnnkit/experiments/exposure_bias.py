@@ -216,7 +216,7 @@ EXPERIMENT = Experiment(
            "its errors grow along the output (exposure bias); scheduled sampling, which feeds "
            "it its own guesses in training, reduces them."),
     run=run,
-    minutes=1.4,
+    minutes=1.1,
     quick_seconds=8,
     data="synthetic sort (lengths 5-15)",
 )

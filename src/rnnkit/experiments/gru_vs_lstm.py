@@ -194,7 +194,7 @@ EXPERIMENT = Experiment(
     claim=("A GRU is as good as an LSTM for fewer parameters: after the same steps, at the "
            "same hidden size and at the same parameter count, it is not worse."),
     run=run,
-    minutes=2,
+    minutes=1.6,
     quick_seconds=6,
     data="shakespeare",
 )

@@ -200,7 +200,7 @@ EXPERIMENT = Experiment(
     claim=("A simple (Elman) RNN cannot learn dependencies across long lags; LSTM and GRU, "
            "whose gated additive state carries information and gradient, still do."),
     run=run,
-    minutes=2,
+    minutes=1.5,
     quick_seconds=6,
     data="synthetic (adding problem)",
 )

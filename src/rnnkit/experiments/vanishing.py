@@ -195,7 +195,7 @@ EXPERIMENT = Experiment(
            "exponentially with the distance in an Elman RNN, and far less in an LSTM or a GRU, "
            "whose gates let it through."),
     run=run,
-    minutes=1.7,
+    minutes=1.5,
     quick_seconds=10,
     data="shakespeare",
 )
