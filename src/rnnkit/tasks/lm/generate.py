@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from rnnkit.data.vocab import Vocabulary
+from rnnkit.decode.fast_step import LSTMStepper, stepper_for
 from rnnkit.decode.sampling import check_sampling, sample_next
 from rnnkit.errors import ConfigError
 from rnnkit.tasks.lm.model import LanguageModel, LMConfig
@@ -22,6 +23,17 @@ class LoadedLM:
     vocab: Vocabulary
     config: LMConfig
     directory: Path
+    fast: bool = True  # generate with the laid-out step when the model allows it
+    _stepper: LSTMStepper | None = field(default=None, init=False, repr=False)
+
+    def stepper(self) -> LSTMStepper | None:
+        """The fast step of :mod:`rnnkit.decode.fast_step` for this model (built once), or
+        None when the model is not plain LSTM layers or ``fast`` is off."""
+        if not self.fast:
+            return None
+        if self._stepper is None:
+            self._stepper = stepper_for(self.model.eval())
+        return self._stepper
 
     def predict(self, prompt: str, top: int = 5) -> list[tuple[str, float]]:
         """The ``top`` most likely next tokens after ``prompt``, with their probabilities."""
@@ -67,6 +79,11 @@ def generate(
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     logits, state, previous = _prompt_state(lm, prompt)
 
+    stepper = lm.stepper()
+    if stepper is not None:  # a state of its own: two generations at once do not mix
+        stepper = stepper.fresh()
+        stepper.load_state(state)
+
     def pieces() -> Iterator[str]:
         nonlocal logits, state, previous
         for _ in range(length):
@@ -74,7 +91,10 @@ def generate(
             current = int(token)
             yield lm.vocab.decode_next(previous, current)
             previous = current
-            logits, state = lm.model.step(token, state)
+            if stepper is not None:
+                logits = stepper.step(token)
+            else:
+                logits, state = lm.model.step(token, state)
 
     return pieces()
 

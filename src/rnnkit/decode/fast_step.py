@@ -1,0 +1,155 @@
+"""Generation's step for a language model of plain LSTM layers, laid out once for speed.
+
+Writing text calls the model once per token at batch 1, where a step is a few matrix-vector
+products and the time goes to memory traffic and to per-call overheads, not to arithmetic.
+:class:`LSTMStepper` reads a trained :class:`~rnnkit.tasks.lm.model.LanguageModel` once and then
+steps it with:
+
+- the first layer's input projection looked up, not computed: ``embedding @ W_ih^T + biases`` is
+  a ``(V, 4H)`` table, so a token's projection is one row;
+- every later layer's input and recurrent matrices fused and pre-transposed, ``[W_ih W_hh]^T``,
+  read by one matrix product over ``[h_{k-1}, h_k]``; the layers' outputs live side by side in
+  one buffer, so that pair is a contiguous slice and no concatenation is made;
+- every intermediate written into buffers allocated once (``out=`` and in-place ops), without
+  autograd.
+
+It computes exactly the model's step (tested against :meth:`LanguageModel.step` to float
+rounding); :func:`stepper_for` says whether a model qualifies (plain LSTM layers, no projection,
+no weight dropout or zoneout) and returns None otherwise, so callers fall back to the reference.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor
+
+from rnnkit.cells.lstm import LSTMCell
+from rnnkit.layers.recurrent import Recurrent
+
+
+class LSTMStepper:
+    """``step(tokens (B,)) -> logits (B, V)`` for a language model of plain LSTM layers, its
+    state kept inside (``reset``, ``load_state`` and ``state`` move it in and out in the
+    model's own format)."""
+
+    def __init__(self, model, batch: int = 1) -> None:
+        cells = [layer.cell for layer in model.rnn.layers]
+        H = cells[0].hidden_size
+        dtype = model.decoder.weight.dtype
+        # rows reordered from torch's (i, f, g, o) to (i, f, o, g): one sigmoid over the first
+        # three quarters, one tanh over the last
+        order = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H),
+                           torch.arange(2 * H, 3 * H)])
+        with torch.no_grad():
+            first = cells[0]
+            # (V, 4H): each token's input projection plus both biases, computed once
+            self.table = torch.addmm(_bias(first, dtype)[order],
+                                     _frozen(model.embedding.weight, dtype),
+                                     _frozen(first.weight_ih, dtype)[order].t()).contiguous()
+            self.first_hh = _frozen(first.weight_hh, dtype)[order].t().contiguous()  # (H, 4H)
+            self.fused = [torch.cat([_frozen(c.weight_ih, dtype), _frozen(c.weight_hh, dtype)],
+                                    1)[order].t().contiguous() for c in cells[1:]]  # (2H, 4H)
+            self.biases = [_bias(c, dtype)[order].unsqueeze(0) for c in cells[1:]]
+            self.decoder_t = _frozen(model.decoder.weight, dtype).t().contiguous()  # (H, V)
+            self.decoder_b = _frozen(model.decoder.bias, dtype).unsqueeze(0)
+        self.hidden, self.layers, self.dtype = H, len(cells), dtype
+        self._allocate(batch)
+
+    def _allocate(self, batch: int) -> None:
+        H, L, dtype = self.hidden, self.layers, self.dtype
+        self.batch = batch
+        self.hs = torch.zeros(batch, L * H, dtype=dtype)  # [h_0 | h_1 | ... ]: layer outputs
+        self.cs = [torch.zeros(batch, H, dtype=dtype) for _ in range(L)]
+        self.gates = torch.empty(batch, 4 * H, dtype=dtype)
+        self.tanh_c = torch.empty(batch, H, dtype=dtype)
+        self.logits = torch.empty(batch, self.decoder_t.shape[1], dtype=dtype)
+
+    def fresh(self, batch: int = 1) -> LSTMStepper:
+        """Another stepper on the same laid-out weights with a state of its own (zeros)."""
+        other = copy.copy(self)
+        other._allocate(batch)
+        return other
+
+    def reset(self, batch: int | None = None) -> None:
+        """Zero the state (for ``batch`` rows, if given)."""
+        if batch is not None and batch != self.batch:
+            self._allocate(batch)
+        self.hs.zero_()
+        for c in self.cs:
+            c.zero_()
+
+    def load_state(self, state: list) -> None:
+        """Take the model's state (a list of ``(h, c)`` per layer, as its forward returns)."""
+        batch = state[0][0].shape[0]
+        if batch != self.batch:
+            self._allocate(batch)
+        H = self.hidden
+        for k, (h, c) in enumerate(state):
+            self.hs[:, k * H:(k + 1) * H].copy_(h)
+            self.cs[k].copy_(c)
+
+    def state(self) -> list:
+        """The state in the model's format (copies)."""
+        H = self.hidden
+        return [(self.hs[:, k * H:(k + 1) * H].clone(), self.cs[k].clone())
+                for k in range(self.layers)]
+
+    @torch.no_grad()
+    def step(self, tokens: Tensor) -> Tensor:
+        """Advance every layer by one token per row; the logits ``(B, V)`` (a buffer reused by
+        the next call: copy it to keep it)."""
+        H, hs, gates = self.hidden, self.hs, self.gates
+        torch.index_select(self.table, 0, tokens, out=gates)
+        gates.addmm_(hs[:, :H], self.first_hh)
+        self._cell(gates, 0)
+        for k in range(1, self.layers):
+            torch.addmm(self.biases[k - 1], hs[:, (k - 1) * H:(k + 1) * H], self.fused[k - 1],
+                        out=gates)
+            self._cell(gates, k)
+        return torch.addmm(self.decoder_b, hs[:, (self.layers - 1) * H:], self.decoder_t,
+                           out=self.logits)
+
+    def _cell(self, gates: Tensor, k: int) -> None:
+        """The LSTM update from the pre-activations ``gates`` (i, f, o, g), in place."""
+        H = self.hidden
+        gates[:, :3 * H].sigmoid_()
+        gates[:, 3 * H:].tanh_()
+        c = self.cs[k]
+        c.mul_(gates[:, H:2 * H]).addcmul_(gates[:, :H], gates[:, 3 * H:])
+        torch.tanh(c, out=self.tanh_c)
+        torch.mul(gates[:, 2 * H:3 * H], self.tanh_c, out=self.hs[:, k * H:(k + 1) * H])
+
+
+def _frozen(tensor: Tensor, dtype) -> Tensor:
+    """A copy detached from the model (later training does not change the stepper)."""
+    return tensor.detach().to(dtype=dtype, copy=True)
+
+
+def _bias(cell: LSTMCell, dtype) -> Tensor:
+    hidden4 = 4 * cell.hidden_size
+    total = torch.zeros(hidden4, dtype=dtype)
+    for name in ("bias_ih", "bias_hh"):
+        b = getattr(cell, name, None)
+        if b is not None:
+            total += b.detach().to(dtype)
+    return total
+
+
+def stepper_for(model, batch: int = 1) -> LSTMStepper | None:
+    """A fast stepper for ``model`` when its stack is plain forward LSTM layers (no projection,
+    no DropConnect or zoneout, no dropout in training), else None."""
+    layers = getattr(getattr(model, "rnn", None), "layers", None)
+    if not layers or model.training:
+        return None
+    for layer in layers:
+        if not isinstance(layer, Recurrent) or layer.reverse or type(layer.cell) is not LSTMCell:
+            return None
+        cell = layer.cell
+        if getattr(cell, "proj_size", 0) or layer.dropconnect or layer.zoneout:
+            return None
+    sizes = {layer.cell.hidden_size for layer in layers}
+    if len(sizes) != 1 or model.decoder.in_features != layers[-1].cell.hidden_size:
+        return None
+    return LSTMStepper(model, batch)

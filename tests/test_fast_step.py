@@ -1,0 +1,90 @@
+"""The laid-out generation step (rnnkit.decode.fast_step) equals the model's own step: logits
+to float rounding over many steps, and the same text token for token, greedy or sampled."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rnnkit.decode.fast_step import stepper_for
+from rnnkit.tasks.lm.generate import LoadedLM, generate
+from rnnkit.tasks.lm.model import LanguageModel, LMConfig
+
+FIXTURE_TEXT = "the quick brown fox jumps over the lazy dog. THE END!\n"
+
+
+def model(layers: int = 2, hidden: int = 24, cell: str = "lstm", **options) -> LanguageModel:
+    torch.manual_seed(layers * 100 + hidden)
+    m = LanguageModel(LMConfig(cell=cell, layers=layers, hidden=hidden, vocab_size=30,
+                               embedding=8, **options))
+    with torch.no_grad():  # biases away from zero so every term of the update matters
+        for name, p in m.named_parameters():
+            if "bias" in name:
+                p.uniform_(-0.5, 0.5)
+    return m.eval()
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_the_fast_step_follows_the_model_step_for_many_steps(layers):
+    m = model(layers).double()
+    fast = stepper_for(m, batch=3)
+    assert fast is not None
+    ids = torch.randint(0, 30, (3, 7))
+    _, state = m(ids)
+    fast.load_state(state)
+    token = torch.tensor([1, 2, 3])
+    for _ in range(50):
+        want, state = m.step(token, state)
+        got = fast.step(token)
+        assert torch.allclose(got, want, atol=1e-12, rtol=0)
+        token = want.argmax(-1)
+    for (h, c), (fh, fc) in zip(state, fast.state()):
+        assert torch.allclose(h, fh, atol=1e-12) and torch.allclose(c, fc, atol=1e-12)
+
+
+def test_models_it_cannot_run_get_none():
+    assert stepper_for(model(cell="gru")) is None
+    assert stepper_for(model().train()) is None
+    mixed = model()
+    from rnnkit.layers import build_stack
+
+    mixed.rnn = build_stack(["lstm", "gru"], 8, 24)
+    assert stepper_for(mixed.eval()) is None
+
+
+@pytest.mark.parametrize("sampling", [{"temperature": 0.0},
+                                      {"temperature": 1.0, "seed": 3},
+                                      {"temperature": 0.8, "top_k": 5, "top_p": 0.9, "seed": 7}])
+def test_generation_is_the_same_text_token_for_token(sampling):
+    from rnnkit.data.vocab import Vocabulary
+
+    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
+    m = model(2, 32)
+    m.decoder = torch.nn.Linear(32, len(vocab))
+    m.embedding = torch.nn.Embedding(len(vocab), 8)
+    m.eval()
+    config = LMConfig(layers=2, hidden=32, vocab_size=len(vocab), embedding=8)
+    fast = LoadedLM(m, vocab, config, directory=None)
+    slow = LoadedLM(m, vocab, config, directory=None, fast=False)
+    assert fast.stepper() is not None and slow.stepper() is None
+    a = "".join(generate(fast, "the ", 300, **sampling))
+    b = "".join(generate(slow, "the ", 300, **sampling))
+    assert a == b and len(a) == 300
+
+
+def test_two_generations_at_once_keep_their_own_state():
+    from rnnkit.data.vocab import Vocabulary
+
+    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
+    m = model(1, 16)
+    m.decoder = torch.nn.Linear(16, len(vocab))
+    m.embedding = torch.nn.Embedding(len(vocab), 8)
+    lm = LoadedLM(m.eval(), vocab, LMConfig(hidden=16, vocab_size=len(vocab), embedding=8),
+                  directory=None)
+    alone = "".join(generate(lm, "fox", 40, temperature=0.0))
+    first, second = generate(lm, "fox", 40, temperature=0.0), generate(lm, "dog", 40,
+                                                                        temperature=0.0)
+    mixed = []
+    for a, _ in zip(first, second):
+        mixed.append(a)
+    assert "".join(mixed) == alone
