@@ -167,13 +167,19 @@ class Cell(nn.Module):
                 f"{type(self).__name__} state ({', '.join(self.state_names)}) must have shapes "
                 f"{expected}, got {got}"
             )
+        cast = False
         for s in state:
             if s.dtype != dtype or s.device != device:
-                raise ValueError(
-                    f"{type(self).__name__} state ({', '.join(self.state_names)}) must have the "
-                    f"input's dtype and device ({dtype} on {device}), got {s.dtype} on {s.device}"
-                )
-        return state
+                # under autocast a carried state comes back in bf16 beside an fp32 input
+                cast = (s.device == device and s.dtype.is_floating_point
+                        and dtype.is_floating_point and torch.is_autocast_enabled(device.type))
+                if not cast:
+                    raise ValueError(
+                        f"{type(self).__name__} state ({', '.join(self.state_names)}) must have "
+                        f"the input's dtype and device ({dtype} on {device}), got {s.dtype} on "
+                        f"{s.device}"
+                    )
+        return tuple(s.to(dtype) for s in state) if cast else state
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"

@@ -28,6 +28,8 @@ from rnnkit.train import checkpoint as ckpt
 from rnnkit.train.allocator import keep_freed_memory
 from rnnkit.train.schedule import OPTIMIZERS, SCHEDULES, lr_factor, make_optimizer
 
+PRECISIONS = ("fp32", "bf16")
+
 
 class TrainTask(Protocol):
     model: nn.Module
@@ -69,6 +71,9 @@ class TrainConfig(Config):
     checkpoint_every: int = param(500, "save the resume state every N steps")
     log_every: int = param(10, "log a record every N steps")
     seed: int = param(0, "random seed (initialisation, batches, dropout)")
+    precision: str = param("fp32", "arithmetic of training and validation: fp32, or bf16 "
+                           "(torch's CPU autocast; the weights and optimizer stay fp32)",
+                           choices=PRECISIONS)
 
     def check(self) -> None:
         if self.steps is None and self.time is None:
@@ -259,6 +264,11 @@ class Trainer:
         self.callback("end", {"state": s})
         return s
 
+    def autocast(self):
+        """The context the forward passes run in: bf16 autocast on the CPU when asked."""
+        return torch.autocast("cpu", dtype=torch.bfloat16,
+                              enabled=self.config.precision == "bf16")
+
     def _train_step(self, batch: Any) -> None:
         c, s, model = self.config, self.state, self.task.model
         started = time.perf_counter()
@@ -266,7 +276,8 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = c.lr * factor
         model.train()
-        loss, self.carry, tokens = self.task.train_loss(batch, self.carry)
+        with self.autocast():
+            loss, self.carry, tokens = self.task.train_loss(batch, self.carry)
         if not torch.isfinite(loss):
             raise Diverged(
                 f"the training loss became {loss.item()} at step {s.step + 1}; lower the learning "
@@ -332,7 +343,8 @@ class Trainer:
         started = time.perf_counter()
         self.task.model.eval()
         with torch.no_grad():
-            metrics = self.task.evaluate()
+            with self.autocast():
+                metrics = self.task.evaluate()
         s.elapsed += time.perf_counter() - started
         record = {"step": s.step, "epoch": s.epoch, "time": round(s.elapsed, 3)}
         record.update({f"valid_{k}": v for k, v in metrics.items()})
