@@ -43,8 +43,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format $(LINTED)
 
+# speed beside torch.nn, as ratios in one run each: layers (train, infer, bf16), then generation
 bench: $(STAMP)
 	$(BIN)/python bench/layers.py
+	$(BIN)/python bench/generation.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -9,6 +9,7 @@ For LSTM, GRU and RNN(tanh) at two shapes it times, in one process:
 - ``auto``: ``rnnkit.layers.build_stack(kind, I, H, L, backend="auto")`` (torch's fused kernels);
 - ``reference``: the same stack with ``backend="reference"`` (the per-step Python loop);
 - ``rnnkit.nn``: the torch.nn drop-ins, when that module exists;
+- ``auto bf16``: ``auto`` under torch's CPU autocast to bfloat16 (``--precision bf16``);
 - ``control``: the torch.nn model itself, raced a second time: its ratio shows the noise;
 
 and the layer-normalised LSTM (``LayerNormLSTMCell`` in a ``Stack`` of ``Recurrent``) against
@@ -66,6 +67,18 @@ CONTROL = "control"  # the torch.nn model raced again under this name: its ratio
 MIN_SAMPLE = 0.2  # seconds: one timed sample repeats a short call until it lasts this long
 
 
+class Autocast(nn.Module):
+    """``inner`` run under CPU autocast to bfloat16, as ``--precision bf16`` trains."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self.inner(x)
+
+
 def contenders(kind: str, shape: Shape) -> dict[str, nn.Module]:
     """The models to race for one cell kind and shape, torch.nn first (it is the baseline)."""
     I, H, L = shape.inputs, shape.hidden, shape.layers
@@ -73,11 +86,13 @@ def contenders(kind: str, shape: Shape) -> dict[str, nn.Module]:
         return {
             "torch.nn": nn.LSTM(I, H, L, batch_first=True),
             "ln-lstm": build_stack("ln-lstm", I, H, L),
+            "ln-lstm bf16": Autocast(build_stack("ln-lstm", I, H, L)),
         }
     models = {
         "torch.nn": TORCH_LAYERS[kind](I, H, L, batch_first=True),
         "auto": build_stack(kind, I, H, L, backend="auto"),
         "reference": build_stack(kind, I, H, L, backend="reference"),
+        "auto bf16": Autocast(build_stack(kind, I, H, L, backend="auto")),
     }
     drop_in = getattr(rnnkit_nn, kind.upper(), None) if rnnkit_nn is not None else None
     if drop_in is not None:
@@ -171,7 +186,7 @@ def main() -> None:
     print(f"# up to {reps} timed repetitions (medians) after 2 warm-ups, contenders interleaved, "
           f"budget {budget:.0f} s; rnnkit.nn {'present' if rnnkit_nn is not None else 'absent'}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
-    header = (f"{'cell':8} {'shape':22} {'mode':5} {'contender':10} {'tokens/s':>9} "
+    header = (f"{'cell':8} {'shape':22} {'mode':5} {'contender':12} {'tokens/s':>9} "
               f"{'x torch':>7} {'noise':>5} {'n':>2}")
     print(header)
     print("-" * len(header))
@@ -199,7 +214,7 @@ def main() -> None:
             elif name != "torch.nn":
                 worst[name, mode] = min(ratio, worst.get((name, mode), ratio))
             tokens_per_s = shape.batch * shape.steps / med
-            print(f"{kind:8} {str(shape):22} {mode:5} {name:10} {tokens_per_s:9,.0f} "
+            print(f"{kind:8} {str(shape):22} {mode:5} {name:12} {tokens_per_s:9,.0f} "
                   f"{ratio:7.2f} {spread(t):5.0%} {len(t):2}", flush=True)
         del models, runs
         gc.collect()
