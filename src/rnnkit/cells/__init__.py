@@ -15,6 +15,7 @@ from rnnkit.cells.elman import ElmanCell
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.minimal import MinLSTMCell
 
 CellFactory = Callable[..., Cell]
 
@@ -26,6 +27,7 @@ CELL_KINDS: dict[str, CellFactory] = {
     "gru-cho": lambda i, h, **kw: GRUCell(i, h, reset_after=False, **kw),
     "ln-lstm": lambda i, h, **kw: LayerNormLSTMCell(i, h, **kw),
     "ln-gru": lambda i, h, **kw: LayerNormGRUCell(i, h, **kw),
+    "minlstm": lambda i, h, **kw: MinLSTMCell(i, h, **kw),
 }
 BUILT_IN = tuple(CELL_KINDS)
 
@@ -83,6 +85,7 @@ __all__ = [
     "LSTMCell",
     "LayerNormGRUCell",
     "LayerNormLSTMCell",
+    "MinLSTMCell",
     "NativeSpec",
     "State",
     "cell_names",
