@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from rnnkit.cells import Cell, State, cell_names, register_cell
+from rnnkit.cells.minimal import linear_scan
 
 
 class MinGRUCell(Cell):
@@ -82,31 +83,16 @@ class MinGRUCell(Cell):
     def scan(self, xp: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
         """Every step at once: ``xp (B, T, 2H)``, ``state = (h_0,)``, ``mask (B, T)``.
 
-        ``h_t = A_t ⊙ h_0 + S_t`` where ``(A_t, S_t)`` is the inclusive scan of the pairs
-        ``(a_t, b_t)`` under ``(a, b) ∘ (a', b') = (a a', a' b + b')``. A masked step is the
-        pair ``(1, 0)`` (z = 0): it carries the state unchanged.
-
-        The scan is Hillis-Steele's: ceil(log2 T) rounds, each one shifted multiply-add over
-        the whole ``(B, T, H)`` tensor. Unlike the log-space form (cumsum of log a, then
-        logcumsumexp), it needs no logarithm of the candidates, which may be negative or zero,
-        and it never divides by a cumulative product, which underflows on long sequences: only
-        products of numbers in [0, 1] are formed, whose underflow to 0 is the right answer.
+        The sequence is the linear recurrence ``h_t = a_t ⊙ h_{t-1} + b_t`` with ``a_t = 1 -
+        z_t`` and ``b_t = z_t ⊙ h~_t``, which rnnkit's :func:`~rnnkit.cells.minimal.linear_scan`
+        computes as one autograd node (a masked step carries the state unchanged). It takes no
+        logarithm of the candidates, which may be negative or zero, and never divides by a
+        cumulative product, which underflows on long sequences.
         """
         (h0,) = state
         k, candidate = xp.chunk(2, -1)  # (B, T, H) each
-        a = torch.sigmoid(-k)  # 1 - z, without the cancellation of 1 - σ(k) when z -> 1
-        b = torch.sigmoid(k) * candidate
-        if mask is not None:
-            keep = mask.unsqueeze(-1)  # (B, T, 1)
-            a = torch.where(keep, a, torch.ones_like(a))
-            b = torch.where(keep, b, torch.zeros_like(b))
-        T, shift = xp.size(1), 1
-        while shift < T:
-            # step t absorbs the combined pair ending at t - shift (b first: it reads the old a)
-            b = torch.cat([b[:, :shift], a[:, shift:] * b[:, :-shift] + b[:, shift:]], 1)
-            a = torch.cat([a[:, :shift], a[:, shift:] * a[:, :-shift]], 1)
-            shift *= 2
-        out = torch.addcmul(b, a, h0.unsqueeze(1))  # (B, T, H)
+        # 1 - z as σ(-k): without the cancellation of 1 - σ(k) when z -> 1
+        out = linear_scan(torch.sigmoid(-k), torch.sigmoid(k) * candidate, h0, mask)
         return out, (out[:, -1],)
 
 

@@ -10,13 +10,8 @@ import torch
 
 from rnnkit.data.streams import batchify
 from rnnkit.experiments import run
-from rnnkit.experiments.common import char_corpus, char_model
-from rnnkit.experiments.gru_vs_lstm import (
-    matching_hidden,
-    one_pass_chars,
-    parameters,
-    smoothed_bits,
-)
+from rnnkit.experiments.common import char_corpus, char_model, one_pass_chars, parameters
+from rnnkit.experiments.gru_vs_lstm import matching_hidden, smoothed_bits
 from rnnkit.experiments.memory import (
     BASELINE_MSE,
     AddingModel,

@@ -36,7 +36,7 @@ from rnnkit.experiments.base import (
     mean_pm,
     mean_spread,
 )
-from rnnkit.experiments.common import new_figure, save
+from rnnkit.experiments.common import new_figure, parameters, save
 from rnnkit.tasks import base
 from rnnkit.tasks.tag.baseline import MajorityTagger
 from rnnkit.tasks.tag.data import build_vocabulary, tag_names
@@ -155,7 +155,7 @@ def run(context: Context) -> Result:
         tagged = [[names[i] for i in row] for row in predicted]
         found.setdefault(task, {}).setdefault(_kind(bi), []).append(
             scores(test.tags, tagged, NEGATIVE[task]))
-        params[_kind(bi)] = sum(p.numel() for p in model.parameters())
+        params[_kind(bi)] = parameters(model)
 
     gaps = {}
     for task in TASKS:

@@ -63,6 +63,17 @@ def char_model(corpus: Corpus, cell="lstm", hidden: int = 128, layers: int = 1,
     return model
 
 
+def one_pass_chars(steps: int, batch: int, bptt: int) -> int:
+    """The training characters that ``steps`` steps of ``batch`` streams x ``bptt`` characters
+    read exactly once (each stream holds one more character: the last target)."""
+    return batch * (steps * bptt + 1)
+
+
+def parameters(model) -> int:
+    """The number of trainable weights."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 @dataclass
 class Run:
     """A training run's record: per step the loss, the gradient norm before clipping, and

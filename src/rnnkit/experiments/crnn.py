@@ -14,6 +14,7 @@ from matplotlib.figure import Figure as MplFigure
 
 from rnnkit.data import images
 from rnnkit.experiments.base import Context, Experiment, Figure, Result, Table, Verdict
+from rnnkit.experiments.common import parameters
 from rnnkit.tasks.ctc.model import CRNN, CTCConfig
 from rnnkit.tasks.ctc.parts import ReadOptions, read_parts
 from rnnkit.tasks.ctc.task import Example, collate, ctc_loss, score
@@ -137,7 +138,7 @@ def run(context: Context) -> Result:
         scores = score(model, parts.test)
         placed = alignment(model, strings)
         found[label] = {"test": scores, "alignment": placed,
-                        "parameters": sum(p.numel() for p in model.parameters())}
+                        "parameters": parameters(model)}
         models[label] = model
         rows.append([label, found[label]["parameters"], 100 * scores["cer"],
                      100 * scores["exact"], 100 * placed["read_exactly"],

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from rnnkit.experiments.base import Context, Experiment, Figure, Result, Table, Verdict
-from rnnkit.experiments.common import new_figure, save
+from rnnkit.experiments.common import new_figure, parameters, save
 from rnnkit.tasks import base
 from rnnkit.tasks.seq2seq.data import split_pairs, synthetic
 from rnnkit.tasks.seq2seq.decoding import decode_ids
@@ -134,7 +134,7 @@ def run(context: Context) -> Result:
         config = Seq2SeqConfig(hidden=hidden, embedding=32, attention=attention, dropout=0.0,
                                batch=64, eval_pairs=0)
         model = train_seq2seq(data, config, steps, seed)
-        params[attention] = sum(p.numel() for p in model.parameters())
+        params[attention] = parameters(model)
         outputs = greedy(model, data)
         exact = [float(o == r) for o, r in zip(outputs, refs)]
         tokens = [token_accuracy(o, r) for o, r in zip(outputs, refs)]

@@ -30,6 +30,8 @@ from rnnkit.experiments.common import (
     char_model,
     held_out_loss,
     new_figure,
+    one_pass_chars,
+    parameters,
     save,
     train_lm,
 )
@@ -37,17 +39,6 @@ from rnnkit.tasks.lm.data import Corpus
 
 BATCH, BPTT, LR, EMBEDDING = 32, 64, 3e-3, 32
 SMOOTH = 25  # steps in the moving average of the training curve
-
-
-def one_pass_chars(steps: int, batch: int, bptt: int) -> int:
-    """The training characters that ``steps`` steps of ``batch`` streams x ``bptt`` characters
-    read exactly once (each stream holds one more character: the last target)."""
-    return batch * (steps * bptt + 1)
-
-
-def parameters(model) -> int:
-    """The number of trainable weights."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def matching_hidden(corpus: Corpus, cell: str, target: int, start: int) -> int:

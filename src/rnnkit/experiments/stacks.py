@@ -28,10 +28,11 @@ from rnnkit.experiments.common import (
     char_model,
     held_out_loss,
     new_figure,
+    one_pass_chars,
+    parameters,
     save,
     train_lm,
 )
-from rnnkit.experiments.gru_vs_lstm import one_pass_chars, parameters
 
 BATCH, BPTT, LR, EMBEDDING = 32, 32, 5e-3, 32
 FULL = (("lstm",), ("gru",),
