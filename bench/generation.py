@@ -5,7 +5,11 @@ side by side in one run, on one thread (issue 15, goal 2).
   weights, then the linear decoder, softmax and ``torch.multinomial``;
 - ``rnnkit step``: ``LanguageModel.step`` (the cells' own step, no layer machinery);
 - ``rnnkit fast``: :mod:`rnnkit.decode.fast_step` (weights laid out once, the first layer's input
-  projection a table lookup, buffers reused), what ``rnnkit lm generate`` now uses;
+  projection a table lookup, buffers and views reused) with :class:`rnnkit.decode.Sampler`
+  (Gumbel-max, noise drawn in blocks: no allocation per token), what ``rnnkit lm generate``
+  uses;
+- ``rnnkit generate (text)``: the whole API call, ``rnnkit.tasks.lm.generate`` on a loaded
+  model, decoding every token to text as the command line streams it;
 - ``control``: ``rnnkit step`` raced a second time, to show the noise.
 
 Each contender samples at temperature 1 for ``--tokens`` tokens; rounds are interleaved and the
@@ -25,7 +29,10 @@ import time
 import torch
 from torch import nn
 
+from rnnkit.data.vocab import Vocabulary
+from rnnkit.decode import Sampler
 from rnnkit.decode.fast_step import stepper_for
+from rnnkit.tasks.lm.generate import LoadedLM, generate, generate_samples
 from rnnkit.tasks.lm.model import LanguageModel, LMConfig
 
 VOCAB = 65  # Tiny Shakespeare's characters
@@ -63,19 +70,30 @@ def reference(model: LanguageModel, batch: int, tokens: int, gen) -> None:
 
 def fast(stepper, batch: int, tokens: int, gen) -> None:
     stepper = stepper.fresh(batch)
+    sampler = Sampler(1.0, generator=gen)
     token = torch.zeros(batch, dtype=torch.long)
     for _ in range(tokens):
-        logits = stepper.step(token)
-        token = torch.multinomial(logits.softmax(-1), 1, generator=gen).squeeze(1)
+        token = sampler(stepper.step(token))
+
+
+def text(lm: LoadedLM, batch: int, tokens: int, seed: int) -> None:
+    if batch == 1:
+        for _ in generate(lm, "", tokens, temperature=1.0, seed=seed):
+            pass
+    else:
+        generate_samples(lm, "", tokens, batch, temperature=1.0, seed=seed)
 
 
 def race(layers: int, hidden: int, batch: int, tokens: int, rounds: int) -> dict[str, list]:
     model, native = build(layers, hidden)
     stepper = stepper_for(model)
+    vocab = Vocabulary.build("".join(chr(33 + k) for k in range(VOCAB)), level="char")
+    lm = LoadedLM(model, vocab, model.config, directory=None)
     contenders = {
         "naive (torch.nn.LSTM per token)": lambda g: naive(model, native, batch, tokens, g),
         "rnnkit step": lambda g: reference(model, batch, tokens, g),
         "rnnkit fast": lambda g: fast(stepper, batch, tokens, g),
+        "rnnkit generate (text)": lambda g: text(lm, batch, tokens, 0),
         "control (rnnkit step again)": lambda g: reference(model, batch, tokens, g),
     }
     rates: dict[str, list] = {name: [] for name in contenders}

@@ -162,6 +162,11 @@ def test_cli_trains_predicts_and_evaluates(tmp_path):
                           capture_output=True, text=True, env=ENV, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "8 images, beam 2 decoding" in done.stdout
+    half = subprocess.run(RNNKIT + ["caption", "predict", str(out), str(image), "--json",
+                                    "--precision", "bf16"],
+                          capture_output=True, text=True, env=ENV, timeout=120)
+    assert half.returncode == 0, half.stderr
+    assert json.loads(half.stdout)[0]["file"] == str(image)
     evaluated = json.loads((out / "metrics.json").read_text())["evaluate"]
     assert "word_accuracy" in evaluated["mnist-strings:test"]["rnnkit"]
     text = tmp_path / "notes.png"

@@ -77,6 +77,10 @@ def test_train_reports_skipped_rows_then_predicts_and_evaluates(tmp_path):
     code, out = run_main("classify", "evaluate", str(model), "--data", data, "--json")
     report = json.loads(out)
     assert code == 0 and report["count"] == 95 and report["skipped"]["empty text"] == 2
+    code, out = run_main("classify", "evaluate", str(model), "--data", data, "--json",
+                         "--precision", "bf16")
+    assert code == 0 and json.loads(out)["accuracy"] == pytest.approx(report["accuracy"],
+                                                                       abs=0.03)
     assert "evaluate" in json.loads((model / "metrics.json").read_text())
     picture = Path(report["confusion_png"])
     assert picture.parent == model and picture.read_bytes()[:4] == b"\x89PNG"

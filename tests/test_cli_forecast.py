@@ -44,6 +44,12 @@ def test_train_predict_backtest(tmp_path):
     assert [r["time"][:7] for r in rows[:2]] == ["1961-01", "1961-02"]
     assert all(r["lo95"] <= r["lo80"] <= r["hi80"] <= r["hi95"] for r in rows)
     assert (model / "prediction" / "forecast.csv").is_file()
+    code, out = run_main("forecast", "predict", str(model), "--data", AIR, "--json",
+                         "--precision", "bf16")
+    half = json.loads(out)["forecast"]
+    assert code == 0 and [r["time"] for r in half] == [r["time"] for r in rows]
+    assert [r["forecast"] for r in half] == pytest.approx([r["forecast"] for r in rows],
+                                                          rel=0.03)
 
     code, out = run_main("forecast", "backtest", "--data", AIR, "--horizon", "6", "--windows",
                          "2", "--out", str(tmp_path / "bt"), "--baselines", "naive,snaive",

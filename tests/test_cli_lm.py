@@ -104,6 +104,14 @@ def test_predict_evaluate_and_baseline_json(model_dir: Path, capsys) -> None:
     assert main(["lm", "evaluate", str(model_dir), str(ALICE), "--json"]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert scores["tokens"] == 20_000 and scores["bpc"] > 0
+    # bf16 (CPU autocast) reads the same model to about 3 significant digits
+    assert main(["lm", "evaluate", str(model_dir), str(ALICE), "--json", "--precision",
+                 "bf16"]) == 0
+    assert json.loads(capsys.readouterr().out)["bpc"] == pytest.approx(scores["bpc"], rel=0.02)
+    assert main(["lm", "predict", str(model_dir), "--prompt", "Alice", "--top", "3", "--json",
+                 "--precision", "bf16"]) == 0
+    half = json.loads(capsys.readouterr().out)["next"]
+    assert [r["p"] for r in half] == pytest.approx([r["p"] for r in rows], abs=0.02)
     assert main(["lm", "baseline", "--data", str(ALICE), "--json"]) == 0
     baseline = json.loads(capsys.readouterr().out)
     assert [row["order"] for row in baseline["orders"]] == [1, 2, 3, 4, 5]
@@ -170,6 +178,7 @@ def places(model_dir: Path, tmp_path_factory) -> dict[str, str]:
         (["predict", "{model}", "--prompt", "\u00e9t\u00e9"], ["lacks", "'\u00e9'"]),
         (["generate", "{model}", "--length", "-3"], ["--length", "-3"]),
         (["generate", "{model}", "--temperature", "-0.5"], ["--temperature"]),
+        (["generate", "{model}", "--samples", "0"], ["--samples", "0"]),
         (["generate", "{missing}"], ["no model directory"]),
         (["evaluate", "{missing}", str(ALICE)], ["no model directory"]),
         (["generate", "{corrupt-weights}"], ["model.safetensors is corrupt"]),
@@ -224,3 +233,13 @@ def test_ctrl_c_saves_exits_130_and_resume_continues(tmp_path: Path, capsys) -> 
     per_epoch = (20_000 * 9 // 10 // 4 - 1) // 16  # 281 batches of 4 streams x 16 steps
     assert saved["state"]["step"] == target
     assert saved["state"]["epoch"] * per_epoch + saved["state"]["batch"] == target
+
+
+def test_generate_samples_writes_that_many_texts(model_dir: Path, capsys) -> None:
+    code = main(["lm", "generate", str(model_dir), "--prompt", "Alice", "--length", "30",
+                 "--samples", "3", "--seed", "1", "--json"])
+    assert code == 0
+    texts = json.loads(capsys.readouterr().out)["texts"]
+    assert len(texts) == 3 and all(len(t) == 30 for t in texts)
+    lm = api.load(model_dir)
+    assert texts == api.generate_samples(lm, "Alice", 30, 3, 0.8, seed=1)

@@ -55,6 +55,11 @@ def test_train_evaluate_predict_on_a_conll_file(tmp_path):
     kept = json.loads((model / "metrics.json").read_text())  # the library records it
     assert kept["evaluate"][str(jsonl)] == result and kept["rnnkit"] == metrics["rnnkit"]
     assert json.loads((model / "evaluation.json").read_text()) == result
+    code, out = run_main("tag", "evaluate", str(model), "--data", str(jsonl), "--json",
+                         "--precision", "bf16")
+    half = json.loads(out)["rnnkit"]
+    assert code == 0 and half["accuracy"] == pytest.approx(result["rnnkit"]["accuracy"],
+                                                           abs=0.02)
 
     code, out = run_main("tag", "predict", str(model), "-", "--json",
                          stdin="alice was beginning\nto get very tired\n")

@@ -82,6 +82,11 @@ def test_evaluate_on_its_own_split_and_on_another_listing(trained, tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["part"] == "test" and result["examples"] == 6
+    half = subprocess.run(RNNKIT + ["ctc", "evaluate", str(out), "--data", listing, "--json",
+                                    "--precision", "bf16"],
+                          capture_output=True, text=True, env=ENV, timeout=120)
+    assert half.returncode == 0, half.stderr
+    assert json.loads(half.stdout)["examples"] == 6
     other = _listing(tmp_path, [(f, t + "x") for f, t in _strings(tmp_path, 4, 1)],
                      "other.csv")
     done = subprocess.run(RNNKIT + ["ctc", "evaluate", str(out), "--data", other],

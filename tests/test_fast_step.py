@@ -88,3 +88,56 @@ def test_two_generations_at_once_keep_their_own_state():
     for a, _ in zip(first, second):
         mixed.append(a)
     assert "".join(mixed) == alone
+
+
+def test_the_sampler_draws_from_the_tempered_softmax():
+    from rnnkit.decode.sampling import Sampler
+
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0, 0.5]])
+    sampler = Sampler(temperature=0.7, generator=torch.Generator().manual_seed(0))
+    draws = torch.stack([sampler(logits).clone() for _ in range(20000)])
+    seen = torch.bincount(draws.flatten(), minlength=5).double() / draws.numel()
+    want = (logits[0] / 0.7).softmax(-1).double()
+    # 20,000 draws: a frequency's standard deviation is at most 0.0036
+    assert torch.allclose(seen, want, atol=0.015), (seen, want)
+
+
+def test_the_sampler_reuses_its_buffers_and_follows_its_seed():
+    from rnnkit.decode.sampling import Sampler
+
+    logits = torch.randn(3, 11)
+    a, b = (Sampler(1.0, generator=torch.Generator().manual_seed(5)) for _ in range(2))
+    first = a(logits)
+    runs = [first.clone()] + [a(logits).clone() for _ in range(300)]
+    assert a(logits).data_ptr() == first.data_ptr()  # no new tensor per token
+    assert all(torch.equal(r, b(logits)) for r in runs)
+    assert len({tuple(r.tolist()) for r in runs}) > 10
+    greedy = Sampler(0.0)
+    assert torch.equal(greedy(logits), logits.argmax(-1))
+    top2 = Sampler(5.0, top_k=2, generator=torch.Generator().manual_seed(1))
+    allowed = logits.topk(2, -1).indices
+    for _ in range(200):
+        assert (top2(logits).unsqueeze(1) == allowed).any(1).all()
+
+
+@pytest.mark.parametrize("sampling", [{"temperature": 0.0}, {"temperature": 0.9, "seed": 4}])
+def test_samples_written_side_by_side_equal_the_reference_and_one_at_a_time(sampling):
+    from rnnkit.data.vocab import Vocabulary
+    from rnnkit.tasks.lm.generate import generate_samples
+
+    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
+    m = model(2, 16)
+    m.decoder = torch.nn.Linear(16, len(vocab))
+    m.embedding = torch.nn.Embedding(len(vocab), 8)
+    config = LMConfig(layers=2, hidden=16, vocab_size=len(vocab), embedding=8)
+    fast = LoadedLM(m.eval(), vocab, config, directory=None)
+    slow = LoadedLM(m, vocab, config, directory=None, fast=False)
+    texts = generate_samples(fast, "the ", 80, samples=5, **sampling)
+    assert texts == generate_samples(slow, "the ", 80, samples=5, **sampling)
+    assert len(texts) == 5 and all(len(t) == 80 for t in texts)
+    if sampling["temperature"] == 0:
+        assert len(set(texts)) == 1  # greedy rows are one text five times
+    else:
+        assert len(set(texts)) == 5
+    one = generate_samples(fast, "the ", 80, samples=1, **sampling)
+    assert one == ["".join(generate(fast, "the ", 80, **sampling))]

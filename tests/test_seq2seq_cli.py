@@ -32,6 +32,11 @@ def test_translate_reads_a_pipe_and_explains_with_heatmaps(model, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"attention-{i}.png" for i in
                                                           range(1, 5)]
     assert done.stdout.count("heatmap: ") == 4 and " <- " in done.stdout
+    half = subprocess.run(RNNKIT + ["seq2seq", "translate", str(model), "--beam", "2",
+                                     "--precision", "bf16"], input="abc\ncab\n",
+                          capture_output=True, text=True, env=ENV, timeout=120)
+    assert half.returncode == 0, half.stderr
+    assert len(half.stdout.strip().splitlines()) == 2
     errors = done.stderr.strip().splitlines()
     assert errors == ["rnnkit: 1 source token unknown to the model was read as <unk>",
                       "rnnkit: warning: 1 source was longer than the model's max_length (12 "

@@ -45,7 +45,7 @@ def _default(function, name: str):
 
 
 def register(groups) -> None:
-    from rnnkit.cli.options import add_config, add_force, add_training
+    from rnnkit.cli.options import add_config, add_force, add_precision, add_training
     from rnnkit.tasks import classify as api
 
     cl = groups.add_parser("classify", help="sequence classification beside a TF-IDF baseline")
@@ -73,6 +73,7 @@ def register(groups) -> None:
                     help="all rows, or the train/valid/test rows of the model's own split of "
                          f"this data (default: {_default(api.evaluate, 'part')})")
     ev.add_argument("--json", action="store_true")
+    add_precision(ev)
     ev.set_defaults(func=run_evaluate)
 
     pr = verbs.add_parser("predict", help="label and class probabilities of each text")
@@ -85,6 +86,7 @@ def register(groups) -> None:
     pr.add_argument("--explain", action="store_true",
                     help="attention pooling: the tokens the model attended to")
     pr.add_argument("--json", action="store_true")
+    add_precision(pr)
     pr.set_defaults(func=run_predict)
 
 

@@ -9,6 +9,7 @@ from rnnkit.cli.common import positive_int, print_json
 from rnnkit.cli.options import (
     add_config,
     add_force,
+    add_precision,
     add_training,
     config_from_args,
     train_config_from_args,
@@ -67,6 +68,7 @@ def register(groups) -> None:
                     help="folder of the --explain pictures (default: here)")
     _decoding(pr)
     pr.add_argument("--json", action="store_true")
+    add_precision(pr)
     pr.set_defaults(func=run_predict)
 
     ev = verbs.add_parser("evaluate", help="CER, WER and string accuracy on a part of the data")
@@ -77,6 +79,7 @@ def register(groups) -> None:
     ev.add_argument("--part", choices=api.PARTS, help="default test")
     _decoding(ev)
     ev.add_argument("--json", action="store_true")
+    add_precision(ev)
     ev.set_defaults(func=run_evaluate)
 
 

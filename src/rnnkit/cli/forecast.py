@@ -11,6 +11,7 @@ from rnnkit.cli.common import duration, positive_int, print_json
 from rnnkit.cli.options import (
     add_config,
     add_force,
+    add_precision,
     add_training,
     config_from_args,
     train_config_from_args,
@@ -82,6 +83,7 @@ def register(groups) -> None:
     pred.add_argument("--out", type=Path, help="folder for forecast.csv and plots "
                                                "(default: MODEL/prediction)")
     pred.add_argument("--json", action="store_true")
+    add_precision(pred)
     pred.set_defaults(func=run_predict)
 
     back = verbs.add_parser("backtest", help="rolling-origin backtest (M4 protocol for M4 data)")

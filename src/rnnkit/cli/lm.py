@@ -9,6 +9,7 @@ from rnnkit.cli.common import print_json
 from rnnkit.cli.options import (
     add_config,
     add_force,
+    add_precision,
     add_training,
     config_from_args,
     train_config_from_args,
@@ -47,7 +48,10 @@ def register(groups) -> None:
     gen.add_argument("--top-k", type=int, default=0)
     gen.add_argument("--top-p", type=float, default=1.0)
     gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument("--samples", type=int, default=1,
+                     help="texts to write side by side in one batch (default 1, streamed)")
     gen.add_argument("--json", action="store_true")
+    add_precision(gen)
     gen.set_defaults(func=run_generate)
 
     pred = verbs.add_parser("predict", help="the most likely next tokens after a prompt")
@@ -55,6 +59,7 @@ def register(groups) -> None:
     pred.add_argument("--prompt", required=True)
     pred.add_argument("--top", type=int, default=5)
     pred.add_argument("--json", action="store_true")
+    add_precision(pred)
     pred.set_defaults(func=run_predict)
 
     ev = verbs.add_parser("evaluate", help="loss and bpc/perplexity of a model on a text")
@@ -62,6 +67,7 @@ def register(groups) -> None:
     ev.add_argument("file", help="text file or dataset name")
     ev.add_argument("--encoding", default="utf-8")
     ev.add_argument("--json", action="store_true")
+    add_precision(ev)
     ev.set_defaults(func=run_evaluate)
 
     base = verbs.add_parser("baseline", help="Kneser-Ney 1- to 5-gram models on the same split")
@@ -123,6 +129,16 @@ def run_train(args) -> int:
 
 def run_generate(args) -> int:
     lm = api.load(args.model)
+    if args.samples != 1:
+        texts = api.generate_samples(lm, args.prompt, args.length, args.samples,
+                                     args.temperature, args.top_k, args.top_p, args.seed)
+        if args.json:
+            print_json({"prompt": args.prompt, "texts": texts})
+            return 0
+        for k, text in enumerate(texts, 1):
+            print(f"--- sample {k} of {len(texts)} ---")
+            print(args.prompt + text)
+        return 0
     pieces = api.generate(
         lm, args.prompt, args.length, args.temperature, args.top_k, args.top_p, args.seed
     )

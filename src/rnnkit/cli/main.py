@@ -98,7 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv[0] if argv and argv[0] in names else None)
     args = parser.parse_args(argv)
     try:
-        result = args.func(args)
+        if getattr(args, "inference_precision", False) and args.precision == "bf16":
+            import torch
+
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                result = args.func(args)
+        else:
+            result = args.func(args)
     except RnnkitError as problem:
         print(f"rnnkit: error: {flag_message(problem)}", file=sys.stderr)
         return 2

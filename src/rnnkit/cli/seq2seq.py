@@ -11,6 +11,7 @@ from rnnkit.cli.common import positive_int, print_json, stdin_is_piped
 from rnnkit.cli.options import (
     add_config,
     add_force,
+    add_precision,
     add_training,
     config_from_args,
     train_config_from_args,
@@ -97,6 +98,7 @@ def register(groups) -> None:
                     help="folder of the --explain heatmaps (default: here)")
     _decoding(tr)
     tr.add_argument("--json", action="store_true")
+    add_precision(tr)
     tr.set_defaults(func=run_translate)
 
     ev = verbs.add_parser("evaluate", help="BLEU, chrF and exact match beside the baselines")
@@ -108,6 +110,7 @@ def register(groups) -> None:
     _columns(ev)
     _decoding(ev)
     ev.add_argument("--json", action="store_true")
+    add_precision(ev)
     ev.set_defaults(func=run_evaluate)
 
 

@@ -10,6 +10,7 @@ from rnnkit.cli.common import positive_int, print_json, stdin_is_piped
 from rnnkit.cli.options import (
     add_config,
     add_force,
+    add_precision,
     add_training,
     config_from_args,
     train_config_from_args,
@@ -68,6 +69,7 @@ def register(groups) -> None:
                          "model's own split of it (for the data it was trained on)")
     _read_options(ev)
     ev.add_argument("--json", action="store_true")
+    add_precision(ev)
     ev.set_defaults(func=run_evaluate)
 
     pred = verbs.add_parser("predict", help="tag text (and restore it, for punct|segment)")
@@ -77,6 +79,7 @@ def register(groups) -> None:
     pred.add_argument("--text", help="the text to tag")
     pred.add_argument("--encoding", help="encoding of the file (default utf-8)")
     pred.add_argument("--json", action="store_true")
+    add_precision(pred)
     pred.set_defaults(func=run_predict)
 
 

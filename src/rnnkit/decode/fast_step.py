@@ -62,9 +62,15 @@ class LSTMStepper:
         self.batch = batch
         self.hs = torch.zeros(batch, L * H, dtype=dtype)  # [h_0 | h_1 | ... ]: layer outputs
         self.cs = [torch.zeros(batch, H, dtype=dtype) for _ in range(L)]
-        self.gates = torch.empty(batch, 4 * H, dtype=dtype)
+        self.gates = gates = torch.empty(batch, 4 * H, dtype=dtype)
         self.tanh_c = torch.empty(batch, H, dtype=dtype)
         self.logits = torch.empty(batch, self.decoder_t.shape[1], dtype=dtype)
+        # every slice the step reads, made once: at batch 1 making a view costs as much as the
+        # elementwise op on it
+        self._sigmoid_part, self._tanh_part = gates[:, :3 * H], gates[:, 3 * H:]
+        self._i, self._f, self._o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H]
+        self._h = [self.hs[:, k * H:(k + 1) * H] for k in range(L)]
+        self._pairs = [self.hs[:, (k - 1) * H:(k + 1) * H] for k in range(1, L)]  # [h_k-1, h_k]
 
     def fresh(self, batch: int = 1) -> LSTMStepper:
         """Another stepper on the same laid-out weights with a state of its own (zeros)."""
@@ -100,26 +106,22 @@ class LSTMStepper:
     def step(self, tokens: Tensor) -> Tensor:
         """Advance every layer by one token per row; the logits ``(B, V)`` (a buffer reused by
         the next call: copy it to keep it)."""
-        H, hs, gates = self.hidden, self.hs, self.gates
+        gates, hs = self.gates, self._h
         torch.index_select(self.table, 0, tokens, out=gates)
-        gates.addmm_(hs[:, :H], self.first_hh)
-        self._cell(gates, 0)
+        gates.addmm_(hs[0], self.first_hh)
+        self._cell(0)
         for k in range(1, self.layers):
-            torch.addmm(self.biases[k - 1], hs[:, (k - 1) * H:(k + 1) * H], self.fused[k - 1],
-                        out=gates)
-            self._cell(gates, k)
-        return torch.addmm(self.decoder_b, hs[:, (self.layers - 1) * H:], self.decoder_t,
-                           out=self.logits)
+            torch.addmm(self.biases[k - 1], self._pairs[k - 1], self.fused[k - 1], out=gates)
+            self._cell(k)
+        return torch.addmm(self.decoder_b, hs[-1], self.decoder_t, out=self.logits)
 
-    def _cell(self, gates: Tensor, k: int) -> None:
-        """The LSTM update from the pre-activations ``gates`` (i, f, o, g), in place."""
-        H = self.hidden
-        gates[:, :3 * H].sigmoid_()
-        gates[:, 3 * H:].tanh_()
+    def _cell(self, k: int) -> None:
+        """The LSTM update of layer ``k`` from the pre-activations in ``gates`` (i, f, o, g)."""
+        self._sigmoid_part.sigmoid_()
+        g = self._tanh_part.tanh_()
         c = self.cs[k]
-        c.mul_(gates[:, H:2 * H]).addcmul_(gates[:, :H], gates[:, 3 * H:])
-        torch.tanh(c, out=self.tanh_c)
-        torch.mul(gates[:, 2 * H:3 * H], self.tanh_c, out=self.hs[:, k * H:(k + 1) * H])
+        c.mul_(self._f).addcmul_(self._i, g)
+        torch.mul(self._o, torch.tanh(c, out=self.tanh_c), out=self._h[k])
 
 
 def _frozen(tensor: Tensor, dtype) -> Tensor:

@@ -1,4 +1,10 @@
-"""Next-token choice from logits: greedy, temperature, top-k and nucleus (top-p) sampling."""
+"""Next-token choice from logits: greedy, temperature, top-k and nucleus (top-p) sampling.
+
+:func:`sample_next` draws with ``torch.multinomial``; :class:`Sampler` draws the same
+distribution by the Gumbel-max trick, with its noise drawn in blocks ahead of time and its
+buffers reused, so that a token costs two small ops and no allocation (what generation at
+batch 1 needs: there the model's step takes tens of microseconds).
+"""
 
 from __future__ import annotations
 
@@ -51,3 +57,52 @@ def sample_next(
         return logits.argmax(-1)
     logits = filter_logits(logits.float() / temperature, top_k, top_p)
     return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
+
+
+class Sampler:
+    r"""Draws one token per row of ``logits (B, V)``, reusing its buffers.
+
+    Gumbel-max: ``argmax(logits / T + g)`` with ``g = -log(-log u)``, ``u ~ U(0, 1)``, is a
+    sample of ``softmax(logits / T)``; multiplying through by ``T``, the plain case adds
+    pre-scaled noise ``T g`` to the logits and takes the argmax. Noise for ``block`` tokens is
+    drawn at once from ``generator``, so a seed gives the same tokens whatever calls the
+    sampler. ``temperature == 0`` is the argmax; top-k and top-p filter first (that path
+    allocates). The returned ``(B,)`` tensor is a buffer: the next call overwrites it.
+    """
+
+    def __init__(self, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                 generator: torch.Generator | None = None, block: int = 256) -> None:
+        check_sampling(temperature, top_k, top_p)
+        self.temperature, self.top_k, self.top_p = float(temperature), int(top_k), float(top_p)
+        self.generator, self.block = generator, block
+        filtering = self.top_k or self.top_p < 1.0
+        self._scale = 1.0 if filtering else self.temperature  # filtering divides the logits
+        self._noise: Tensor | None = None  # (block, B, V), used row by row
+        self._used = 0
+        self._token: Tensor | None = None
+        self._scratch: Tensor | None = None
+
+    def __call__(self, logits: Tensor) -> Tensor:
+        token = self._token
+        if token is None or token.shape[0] != logits.shape[0]:
+            token = self._token = torch.empty(logits.shape[0], dtype=torch.long)
+        if self.temperature == 0:
+            return torch.argmax(logits, -1, out=token)
+        if self.top_k or self.top_p < 1.0:
+            scores = filter_logits(logits / self.temperature, self.top_k, self.top_p)
+            return torch.argmax(scores.add_(self._next_noise(logits)), -1, out=token)
+        scratch = self._scratch
+        if scratch is None or scratch.shape != logits.shape or scratch.dtype != logits.dtype:
+            scratch = self._scratch = torch.empty_like(logits)
+        torch.add(logits, self._next_noise(logits), out=scratch)
+        return torch.argmax(scratch, -1, out=token)
+
+    def _next_noise(self, logits: Tensor) -> Tensor:
+        noise = self._noise
+        if noise is None or self._used == noise.shape[0] or noise.shape[1:] != logits.shape:
+            u = torch.rand(self.block, *logits.shape, generator=self.generator)
+            # u = 0 gives -inf: that token is never drawn, as its probability 2^-24 allows
+            noise = self._noise = u.log_().neg_().log_().neg_().mul_(self._scale).to(logits.dtype)
+            self._used = 0
+        self._used += 1
+        return noise[self._used - 1]

@@ -19,7 +19,7 @@ from rnnkit.data.vocab import Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks import base
 from rnnkit.tasks.lm.data import Corpus, prepare
-from rnnkit.tasks.lm.generate import LoadedLM, generate, predict
+from rnnkit.tasks.lm.generate import LoadedLM, generate, generate_samples, predict
 from rnnkit.tasks.lm.model import LanguageModel, LMConfig, default_train_config
 from rnnkit.tasks.lm.task import LMTask, metrics_from_loss, stream_loss
 from rnnkit.train import checkpoint as ckpt
@@ -226,6 +226,7 @@ __all__ = [
     "evaluate_data",
     "fit",
     "generate",
+    "generate_samples",
     "load",
     "ngram_baseline",
     "predict",

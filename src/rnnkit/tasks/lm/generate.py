@@ -10,7 +10,7 @@ import torch
 
 from rnnkit.data.vocab import Vocabulary
 from rnnkit.decode.fast_step import LSTMStepper, stepper_for
-from rnnkit.decode.sampling import check_sampling, sample_next
+from rnnkit.decode.sampling import Sampler
 from rnnkit.errors import ConfigError
 from rnnkit.tasks.lm.model import LanguageModel, LMConfig
 
@@ -73,30 +73,78 @@ def generate(
 
     Options and the prompt are checked before this returns, so nothing is printed in vain.
     """
-    if length < 0:
-        raise ConfigError.bad("length", f"must be >= 0, got {length}")
-    check_sampling(temperature, top_k, top_p)
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    logits, state, previous = _prompt_state(lm, prompt)
-
-    stepper = lm.stepper()
-    if stepper is not None:  # a state of its own: two generations at once do not mix
-        stepper = stepper.fresh()
-        stepper.load_state(state)
+    tokens, previous = _tokens(lm, prompt, length, Sampler(temperature, top_k, top_p,
+                                                            _generator(seed)), rows=1)
 
     def pieces() -> Iterator[str]:
-        nonlocal logits, state, previous
-        for _ in range(length):
-            token = sample_next(logits, temperature, top_k, top_p, generator)
+        last = previous
+        for token in tokens:
             current = int(token)
-            yield lm.vocab.decode_next(previous, current)
-            previous = current
+            yield lm.vocab.decode_next(last, current)
+            last = current
+
+    return pieces()
+
+
+def generate_samples(
+    lm: LoadedLM,
+    prompt: str = "",
+    length: int = 200,
+    samples: int = 1,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed: int | None = None,
+) -> list[str]:
+    """``samples`` texts of ``length`` tokens after ``prompt``, written side by side as one
+    batch (one step of the model per token for all of them)."""
+    if samples < 1:
+        raise ConfigError.bad("samples", f"must be >= 1, got {samples}")
+    tokens, previous = _tokens(lm, prompt, length, Sampler(temperature, top_k, top_p,
+                                                            _generator(seed)), rows=samples)
+    columns = [token.clone() for token in tokens]
+    if not columns:
+        return [""] * samples
+    texts = []
+    for row in torch.stack(columns, 1).tolist():
+        pieces, last = [], previous
+        for current in row:
+            pieces.append(lm.vocab.decode_next(last, current))
+            last = current
+        texts.append("".join(pieces))
+    return texts
+
+
+def _generator(seed: int | None) -> torch.Generator | None:
+    return torch.Generator().manual_seed(seed) if seed is not None else None
+
+
+def _tokens(lm: LoadedLM, prompt: str, length: int, sampler: Sampler, rows: int):
+    """The prompt read once, then ``(tokens, last prompt token)``: ``tokens`` yields ``length``
+    tensors ``(rows,)`` (buffers: copy one to keep it), each drawn by ``sampler`` and fed back
+    through the fast stepper when the model has one, else through the model's step."""
+    if length < 0:
+        raise ConfigError.bad("length", f"must be >= 0, got {length}")
+    logits, state, previous = _prompt_state(lm, prompt)
+    if rows > 1:
+        logits = logits.expand(rows, -1)
+        state = [tuple(s.expand(rows, -1).contiguous() for s in layer) for layer in state]
+    stepper = lm.stepper()
+    if stepper is not None:  # a state of its own: two generations at once do not mix
+        stepper = stepper.fresh(rows)
+        stepper.load_state(state)
+
+    def tokens() -> Iterator[torch.Tensor]:
+        nonlocal logits, state
+        for _ in range(length):
+            token = sampler(logits)
+            yield token
             if stepper is not None:
                 logits = stepper.step(token)
             else:
                 logits, state = lm.model.step(token, state)
 
-    return pieces()
+    return tokens(), previous
 
 
 def predict(lm: LoadedLM, prompt: str, top: int = 5) -> list[tuple[str, float]]:
