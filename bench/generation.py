@@ -8,6 +8,8 @@ side by side in one run, on one thread (issue 15, goal 2).
   projection a table lookup, buffers and views reused) with :class:`rnnkit.decode.Sampler`
   (Gumbel-max, noise drawn in blocks: no allocation per token), what ``rnnkit lm generate``
   uses;
+- ``rnnkit fast bf16``: the same with its matrix products in bfloat16 on oneDNN's packed
+  kernels (``rnnkit lm generate --precision bf16``): half the bytes read per token, not exact;
 - ``rnnkit generate (text)``: the whole API call, ``rnnkit.tasks.lm.generate`` on a loaded
   model, decoding every token to text as the command line streams it;
 - ``control``: ``rnnkit step`` raced a second time, to show the noise.
@@ -87,6 +89,7 @@ def text(lm: LoadedLM, batch: int, tokens: int, seed: int) -> None:
 def race(layers: int, hidden: int, batch: int, tokens: int, rounds: int) -> dict[str, list]:
     model, native = build(layers, hidden)
     stepper = stepper_for(model)
+    half = stepper_for(model, precision="bf16")
     vocab = Vocabulary.build("".join(chr(33 + k) for k in range(VOCAB)), level="char")
     lm = LoadedLM(model, vocab, model.config, directory=None)
     contenders = {
@@ -94,6 +97,7 @@ def race(layers: int, hidden: int, batch: int, tokens: int, rounds: int) -> dict
         "rnnkit step": lambda g: reference(model, batch, tokens, g),
         "rnnkit fast": lambda g: fast(stepper, batch, tokens, g),
         "rnnkit generate (text)": lambda g: text(lm, batch, tokens, 0),
+        "rnnkit fast bf16": lambda g: fast(half, batch, tokens, g),
         "control (rnnkit step again)": lambda g: reference(model, batch, tokens, g),
     }
     rates: dict[str, list] = {name: [] for name in contenders}

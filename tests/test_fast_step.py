@@ -141,3 +141,46 @@ def test_samples_written_side_by_side_equal_the_reference_and_one_at_a_time(samp
         assert len(set(texts)) == 5
     one = generate_samples(fast, "the ", 80, samples=1, **sampling)
     assert one == ["".join(generate(fast, "the ", 80, **sampling))]
+
+
+def test_the_bf16_step_stays_close_to_the_fp32_step():
+    from rnnkit.decode.fast_step import BF16LSTMStepper, bf16_kernels
+
+    if not bf16_kernels():
+        pytest.skip("oneDNN's bf16 kernels do not run on this CPU")
+    m = model(2, 64)
+    exact, half = stepper_for(m), stepper_for(m, precision="bf16")
+    assert isinstance(half, BF16LSTMStepper) and type(exact) is not BF16LSTMStepper
+    _, state = m(torch.randint(0, 30, (1, 9)))
+    exact.load_state(state)
+    half.load_state(state)
+    token, worst = torch.tensor([3]), 0.0
+    for _ in range(100):
+        want = exact.step(token).clone()
+        got = half.step(token)
+        worst = max(worst, float((got - want).abs().max() / want.abs().max()))
+        token = want.argmax(-1)
+    assert 0 < worst < 0.05  # bf16 products (8 bits of mantissa), not the fp32 numbers
+    for (h, c), (hh, hc) in zip(exact.state(), half.state()):
+        assert torch.allclose(h, hh, atol=0.05) and torch.allclose(c, hc, atol=0.1)
+
+
+def test_generation_under_bf16_autocast_uses_the_bf16_step():
+    from rnnkit.data.vocab import Vocabulary
+    from rnnkit.decode.fast_step import bf16_kernels
+
+    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
+    m = model(1, 32)
+    m.decoder = torch.nn.Linear(32, len(vocab))
+    m.embedding = torch.nn.Embedding(len(vocab), 8)
+    lm = LoadedLM(m.eval(), vocab, LMConfig(hidden=32, vocab_size=len(vocab), embedding=8),
+                  directory=None)
+    exact = "".join(generate(lm, "the ", 60, temperature=0.0))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        half = "".join(generate(lm, "the ", 60, temperature=0.0))
+        stepper = lm.stepper()
+    assert len(half) == 60
+    if bf16_kernels():
+        assert stepper is lm.stepper("bf16") and stepper is not lm.stepper("fp32")
+    # a small untrained model's greedy text is mostly the same text in bf16
+    assert sum(a == b for a, b in zip(exact, half)) >= 30

@@ -91,18 +91,22 @@ class Sampler:
         if self.top_k or self.top_p < 1.0:
             scores = filter_logits(logits / self.temperature, self.top_k, self.top_p)
             return torch.argmax(scores.add_(self._next_noise(logits)), -1, out=token)
+        noise = self._next_noise(logits)
         scratch = self._scratch
-        if scratch is None or scratch.shape != logits.shape or scratch.dtype != logits.dtype:
-            scratch = self._scratch = torch.empty_like(logits)
-        torch.add(logits, self._next_noise(logits), out=scratch)
+        if scratch is None or scratch.shape != logits.shape or scratch.dtype != noise.dtype:
+            scratch = self._scratch = torch.empty(logits.shape, dtype=noise.dtype)
+        torch.add(logits, noise, out=scratch)
         return torch.argmax(scratch, -1, out=token)
 
     def _next_noise(self, logits: Tensor) -> Tensor:
+        # float32 noise (float64 for float64 logits): a bf16 sum would make ties
+        dtype = torch.float64 if logits.dtype == torch.float64 else torch.float32
         noise = self._noise
-        if noise is None or self._used == noise.shape[0] or noise.shape[1:] != logits.shape:
+        if (noise is None or self._used == noise.shape[0] or noise.shape[1:] != logits.shape
+                or noise.dtype != dtype):
             u = torch.rand(self.block, *logits.shape, generator=self.generator)
             # u = 0 gives -inf: that token is never drawn, as its probability 2^-24 allows
-            noise = self._noise = u.log_().neg_().log_().neg_().mul_(self._scale).to(logits.dtype)
+            noise = self._noise = u.log_().neg_().log_().neg_().mul_(self._scale).to(dtype)
             self._used = 0
         self._used += 1
         return noise[self._used - 1]

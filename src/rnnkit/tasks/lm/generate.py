@@ -24,16 +24,21 @@ class LoadedLM:
     config: LMConfig
     directory: Path
     fast: bool = True  # generate with the laid-out step when the model allows it
-    _stepper: LSTMStepper | None = field(default=None, init=False, repr=False)
+    _steppers: dict = field(default_factory=dict, init=False, repr=False)
 
-    def stepper(self) -> LSTMStepper | None:
-        """The fast step of :mod:`rnnkit.decode.fast_step` for this model (built once), or
-        None when the model is not plain LSTM layers or ``fast`` is off."""
+    def stepper(self, precision: str | None = None) -> LSTMStepper | None:
+        """The fast step of :mod:`rnnkit.decode.fast_step` for this model (built once per
+        precision), or None when the model is not plain LSTM layers or ``fast`` is off.
+        ``precision`` defaults to bf16 inside a CPU bfloat16 autocast, else fp32."""
         if not self.fast:
             return None
-        if self._stepper is None:
-            self._stepper = stepper_for(self.model.eval())
-        return self._stepper
+        if precision is None:
+            bf16 = (torch.is_autocast_enabled("cpu")
+                    and torch.get_autocast_dtype("cpu") == torch.bfloat16)
+            precision = "bf16" if bf16 else "fp32"
+        if precision not in self._steppers:
+            self._steppers[precision] = stepper_for(self.model.eval(), precision=precision)
+        return self._steppers[precision]
 
     def predict(self, prompt: str, top: int = 5) -> list[tuple[str, float]]:
         """The ``top`` most likely next tokens after ``prompt``, with their probabilities."""
