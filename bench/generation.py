@@ -12,7 +12,7 @@ side by side in one run, on one thread (issue 15, goal 2).
   kernels (``rnnkit lm generate --precision bf16``): half the bytes read per token, not exact;
 - ``rnnkit generate (text)``: the whole API call, ``rnnkit.tasks.lm.generate`` on a loaded
   model, decoding every token to text as the command line streams it;
-- ``control``: ``rnnkit step`` raced a second time, to show the noise.
+- ``control``: the naive loop raced a second time: its ratio to the first is the noise.
 
 Each contender samples at temperature 1 for ``--tokens`` tokens; rounds are interleaved and the
 table gives the median and the range over ``--rounds`` rounds, and the ratio of medians to the
@@ -98,7 +98,7 @@ def race(layers: int, hidden: int, batch: int, tokens: int, rounds: int) -> dict
         "rnnkit fast": lambda g: fast(stepper, batch, tokens, g),
         "rnnkit generate (text)": lambda g: text(lm, batch, tokens, 0),
         "rnnkit fast bf16": lambda g: fast(half, batch, tokens, g),
-        "control (rnnkit step again)": lambda g: reference(model, batch, tokens, g),
+        "control": lambda g: naive(model, native, batch, tokens, g),
     }
     rates: dict[str, list] = {name: [] for name in contenders}
     for run in contenders.values():  # warm up every path once
@@ -111,6 +111,23 @@ def race(layers: int, hidden: int, batch: int, tokens: int, rounds: int) -> dict
     return rates
 
 
+def rows(quick: bool = False, tokens: int | None = None, rounds: int | None = None):
+    """One row per contender, model and batch, as a dict, yielded as each race ends."""
+    tokens = tokens or (300 if quick else 600)
+    rounds = rounds or (3 if quick else 5)
+    for layers, hidden in ((1, 256), (2, 512)):
+        for batch in (1, 32):
+            steps = tokens if batch == 1 else max(20, tokens // 8)
+            rates = race(layers, hidden, batch, steps, rounds)
+            base = statistics.median(next(iter(rates.values())))
+            for name, values in rates.items():
+                med = statistics.median(values)
+                yield {"group": f"generate {layers}x{hidden} batch {batch}", "contender": name,
+                       "baseline": "naive", "rate": med, "unit": "tokens/s",
+                       "ratio": med / base, "low": min(values), "high": max(values),
+                       "noise": (max(values) - min(values)) / med, "n": len(values)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokens", type=int, default=600)
@@ -121,17 +138,11 @@ def main() -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"generation, tokens/s (median [min-max] of {args.rounds} rounds, {args.tokens} steps "
           f"each); torch {torch.__version__}, {args.threads} thread(s), load average {load}")
-    print(f"{'model':<8} {'batch':>5}  {'contender':<32} {'tokens/s':>26}  {'x naive':>7}")
-    for layers, hidden in ((1, 256), (2, 512)):
-        for batch in (1, 32):
-            steps = args.tokens if batch == 1 else max(20, args.tokens // 8)
-            rates = race(layers, hidden, batch, steps, args.rounds)
-            base = statistics.median(next(iter(rates.values())))
-            for name, values in rates.items():
-                med = statistics.median(values)
-                spread = f"{med:,.0f} [{min(values):,.0f}-{max(values):,.0f}]"
-                print(f"{layers}x{hidden:<6} {batch:>5}  {name:<32} {spread:>26}  "
-                      f"{med / base:>6.2f}x")
+    print(f"{'model / batch':<26} {'contender':<32} {'tokens/s':>26}  {'x naive':>7}")
+    for row in rows(tokens=args.tokens, rounds=args.rounds):
+        spread = f"{row['rate']:,.0f} [{row['low']:,.0f}-{row['high']:,.0f}]"
+        print(f"{row['group'][9:]:<26} {row['contender']:<32} {spread:>26}  "
+              f"{row['ratio']:>6.2f}x", flush=True)
 
 
 if __name__ == "__main__":

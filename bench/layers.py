@@ -162,6 +162,35 @@ def spread(samples: list[float]) -> float:
     return (q3 - q1) / med
 
 
+def rows(quick: bool = False, kinds=KINDS, shapes=SHAPES, reps: int | None = None,
+         budget: float | None = None):
+    """The races, one row per contender and group as a dict, yielded as each group ends."""
+    reps = reps or (3 if quick else 7)
+    budget = budget or (90.0 if quick else 270.0)
+    began = time.perf_counter()
+    groups = [(shape, kind, mode) for shape in shapes for kind in kinds for mode in MODES]
+    torch.manual_seed(0)
+    for k, (shape, kind, mode) in enumerate(groups):
+        x = torch.randn(shape.batch, shape.steps, shape.inputs)
+        models = contenders(kind, shape)
+        for model in models.values():
+            model.train(mode == "train")
+        runs = {name: timer(m, x, mode == "train") for name, m in models.items()}
+        runs[CONTROL] = runs["torch.nn"]
+        now = time.perf_counter()
+        deadline = now + (budget - (now - began)) / (len(groups) - k)
+        times = race(runs, reps, deadline, least=min(reps, 3))
+        base = statistics.median(times["torch.nn"])
+        for name, t in times.items():
+            med = statistics.median(t)
+            yield {"group": f"{kind} {shape} {mode}", "kind": kind, "shape": str(shape),
+                   "mode": mode, "contender": name, "baseline": "torch.nn",
+                   "rate": shape.batch * shape.steps / med, "unit": "tokens/s",
+                   "ratio": base / med, "noise": spread(t), "n": len(t)}
+        del models, runs
+        gc.collect()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 repetitions, 90 s budget")
@@ -191,33 +220,16 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     began = time.perf_counter()
-    groups = [(shape, kind, mode) for shape in shapes for kind in kinds for mode in MODES]
     worst: dict[tuple[str, str], float] = {}  # (contender, mode) -> lowest ratio to torch.nn
     controls: list[float] = []
-    torch.manual_seed(0)
-    for k, (shape, kind, mode) in enumerate(groups):
-        x = torch.randn(shape.batch, shape.steps, shape.inputs)
-        models = contenders(kind, shape)
-        for model in models.values():
-            model.train(mode == "train")
-        runs = {name: timer(m, x, mode == "train") for name, m in models.items()}
-        runs[CONTROL] = runs["torch.nn"]
-        now = time.perf_counter()
-        deadline = now + (budget - (now - began)) / (len(groups) - k)
-        times = race(runs, reps, deadline, least=min(reps, 3))
-        base = statistics.median(times["torch.nn"])
-        for name, t in times.items():
-            med = statistics.median(t)
-            ratio = base / med
-            if name == CONTROL:
-                controls.append(ratio)
-            elif name != "torch.nn":
-                worst[name, mode] = min(ratio, worst.get((name, mode), ratio))
-            tokens_per_s = shape.batch * shape.steps / med
-            print(f"{kind:8} {str(shape):22} {mode:5} {name:12} {tokens_per_s:9,.0f} "
-                  f"{ratio:7.2f} {spread(t):5.0%} {len(t):2}", flush=True)
-        del models, runs
-        gc.collect()
+    for row in rows(args.quick, kinds, shapes, reps, budget):
+        name, mode, ratio = row["contender"], row["mode"], row["ratio"]
+        if name == CONTROL:
+            controls.append(ratio)
+        elif name != "torch.nn":
+            worst[name, mode] = min(ratio, worst.get((name, mode), ratio))
+        print(f"{row['kind']:8} {row['shape']:22} {mode:5} {name:12} {row['rate']:9,.0f} "
+              f"{ratio:7.2f} {row['noise']:5.0%} {row['n']:2}", flush=True)
     print(f"# total {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.1f}")
     print(f"# {CONTROL} (the torch.nn model timed again) ranged {min(controls):.2f}.."
           f"{max(controls):.2f}: ratio differences inside that range are noise")
