@@ -15,7 +15,7 @@ from rnnkit.cells.elman import ElmanCell
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from rnnkit.cells.lstm import LSTMCell
-from rnnkit.cells.minimal import MinLSTMCell
+from rnnkit.cells.minimal import MinGRUCell, MinLSTMCell
 
 CellFactory = Callable[..., Cell]
 
@@ -28,6 +28,7 @@ CELL_KINDS: dict[str, CellFactory] = {
     "ln-lstm": lambda i, h, **kw: LayerNormLSTMCell(i, h, **kw),
     "ln-gru": lambda i, h, **kw: LayerNormGRUCell(i, h, **kw),
     "minlstm": lambda i, h, **kw: MinLSTMCell(i, h, **kw),
+    "mingru": lambda i, h, **kw: MinGRUCell(i, h, **kw),
 }
 BUILT_IN = tuple(CELL_KINDS)
 
@@ -35,8 +36,8 @@ BUILT_IN = tuple(CELL_KINDS)
 def register_cell(name: str, factory: CellFactory, *, replace: bool = False) -> None:
     """Make a cell usable by name: ``factory(input_size, hidden_size, **options) -> Cell``.
 
-    A class that follows the Cell contract is itself a factory: ``register_cell("mingru",
-    MinGRUCell)``. Registering a name twice is an error unless ``replace=True``; the built-in
+    A class that follows the Cell contract is itself a factory: ``register_cell("my-cell",
+    MyCell)``. Registering a name twice is an error unless ``replace=True``; the built-in
     names cannot be replaced.
     """
     if not isinstance(name, str) or not name or name != name.strip() or " " in name:
@@ -85,6 +86,7 @@ __all__ = [
     "LSTMCell",
     "LayerNormGRUCell",
     "LayerNormLSTMCell",
+    "MinGRUCell",
     "MinLSTMCell",
     "NativeSpec",
     "State",

@@ -2,6 +2,9 @@
 
 Each is one small file's worth of math on top of the Cell contract: the proof that a new cell
 gets every layer feature (directions, lengths, stacking, dropouts, trajectories) for free.
+A step's math is a plain function (:func:`ln_lstm_step`, :func:`ln_gru_step`) shared by the
+cell's ``step`` and by its whole-sequence ``scan`` (:mod:`rnnkit.cells.layernorm_scan`), whose
+hand-written backward falls back to it for double backward.
 """
 
 from __future__ import annotations
@@ -11,6 +14,13 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from rnnkit.cells.base import Cell, PreparedRecurrence, State
+from rnnkit.cells.layernorm_scan import (
+    LayerNormGRUSequence,
+    LayerNormLSTMSequence,
+    ln_gru_step,
+    ln_lstm_step,
+    reference_scan,
+)
 
 
 class LayerNormLSTMCell(PreparedRecurrence, Cell):
@@ -53,15 +63,23 @@ class LayerNormLSTMCell(PreparedRecurrence, Cell):
     def project(self, x: Tensor) -> Tensor:
         return self.ln_ih(F.linear(x, self.weight_ih))
 
+    def _ln_parameters(self) -> tuple:
+        """What the recurrence reads besides ``weight_hh``: gains, shifts and epsilons."""
+        return (self.ln_hh.weight, self.ln_c.weight, self.ln_c.bias, self.ln_hh.eps, self.ln_c.eps)
+
     def _advance(self, xp, state, weights, h_mask) -> tuple[State, tuple[Tensor, ...]]:
-        h, c = state
-        h_in = h if h_mask is None else h * h_mask
-        # one chunk node instead of four slices (see LSTMCell)
-        i, f, g, o = (xp + self.ln_hh(h_in.mm(weights))).chunk(4, 1)
-        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-        c_new = torch.addcmul(f * c, i, g)
-        h_new = o * self.ln_c(c_new).tanh()
-        return (h_new, c_new), (i, f, g, o)
+        return ln_lstm_step(xp, state, weights, *self._ln_parameters(), h_mask=h_mask)
+
+    def scan(self, xp: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+        """Every step as one autograd node (:class:`LayerNormLSTMSequence`): ``xp (B, T, 4H)``
+        -> ``(B, T, H)``. Under autocast the step loop runs instead (its dtypes are autocast's)."""
+        if torch.is_autocast_enabled(xp.device.type):
+            return reference_scan(ln_lstm_step, xp, state, mask, self.weight_hh,
+                                  self._ln_parameters())
+        h0, c0 = state
+        hs, c_last = LayerNormLSTMSequence.apply(xp, h0, c0, self.weight_hh, mask,
+                                                 *self._ln_parameters())
+        return hs.transpose(0, 1), (hs[-1], c_last)
 
 
 class LayerNormGRUCell(PreparedRecurrence, Cell):
@@ -93,13 +111,19 @@ class LayerNormGRUCell(PreparedRecurrence, Cell):
     def project(self, x: Tensor) -> Tensor:
         return self.ln_ih(F.linear(x, self.weight_ih))
 
+    def _ln_parameters(self) -> tuple:
+        """What the recurrence reads besides ``weight_hh``: ``ln_hh``'s gain, shift, epsilon."""
+        return (self.ln_hh.weight, self.ln_hh.bias, self.ln_hh.eps)
+
     def _advance(self, xp, state, weights, h_mask) -> tuple[State, tuple[Tensor, ...]]:
-        (h,) = state
-        H = self.hidden_size
-        h_in = h if h_mask is None else h * h_mask
-        xp_rz, xp_n = xp.split(2 * H, 1)
-        hh_rz, hh_n = self.ln_hh(h_in.mm(weights)).split(2 * H, 1)
-        r, z = (xp_rz + hh_rz).sigmoid().chunk(2, 1)
-        n = torch.addcmul(xp_n, r, hh_n).tanh()
-        h_new = torch.lerp(n, h, z)
-        return (h_new,), (r, z, n)
+        return ln_gru_step(xp, state, weights, *self._ln_parameters(), h_mask=h_mask)
+
+    def scan(self, xp: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+        """Every step as one autograd node (:class:`LayerNormGRUSequence`): ``xp (B, T, 3H)``
+        -> ``(B, T, H)``. Under autocast the step loop runs instead (its dtypes are autocast's)."""
+        if torch.is_autocast_enabled(xp.device.type):
+            return reference_scan(ln_gru_step, xp, state, mask, self.weight_hh,
+                                  self._ln_parameters())
+        (h0,) = state
+        hs = LayerNormGRUSequence.apply(xp, h0, self.weight_hh, mask, *self._ln_parameters())
+        return hs.transpose(0, 1), (hs[-1],)

@@ -1,16 +1,24 @@
-"""minLSTM (Feng et al. 2024, "Were RNNs All We Needed?"): an LSTM whose gates read only the
-input, so that the whole sequence is one linear recurrence computed by a parallel scan.
+"""minGRU and minLSTM (Feng et al. 2024, "Were RNNs All We Needed?"): a GRU and an LSTM whose
+gates read only the input, so that a whole sequence is one linear recurrence.
+
+minGRU::
+
+    z_t = σ(W_z x_t + b_z)      h~_t = W_h x_t + b_h
+    h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h~_t
+
+minLSTM::
 
     f_t = σ(W_f x_t + b_f)      i_t = σ(W_i x_t + b_i)      h~_t = W_h x_t + b_h
     f'_t = f_t / (f_t + i_t)    i'_t = i_t / (f_t + i_t)     (normalised: f' + i' = 1)
     h_t = f'_t ⊙ h_{t-1} + i'_t ⊙ h~_t
 
-The normalised gates are computed as ``f' = σ(d)``, ``i' = σ(-d)`` with
-``d = log σ(a_f) - log σ(a_i)``: equal to the quotients, without dividing two numbers that
-may both underflow. Every ``a_t = f'_t`` and ``b_t = i'_t ⊙ h~_t`` is known before the first
-step, so :meth:`MinLSTMCell.scan` computes ``h_t = a_t ⊙ h_{t-1} + b_t`` for all ``t`` at once
-(:func:`linear_scan`); :meth:`MinLSTMCell.step` is the same math one step at a time, for
-decoders and generation.
+Both are ``h_t = lerp(h_{t-1}, h~_t, w_t)`` with ``w = z`` or ``w = i'`` (minLSTM computes
+``i' = σ(log σ(a_i) - log σ(a_f))``: the quotient, without dividing two numbers that may both
+underflow). ``step`` is that one step at a time, for decoders and generation; ``scan`` is
+every step at once, gates included, as one autograd node (:func:`~rnnkit.cells.scans.lerp_scan`),
+equal to the step loop. Parameters: ``weight_ih (G*H, F)`` and ``bias_ih (G*H,)`` only; there
+is no ``weight_hh`` (the state never enters a matmul, so DropConnect and recurrent dropout have
+nothing to act on).
 """
 
 from __future__ import annotations
@@ -20,101 +28,70 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from rnnkit.cells.base import Cell, State
+from rnnkit.cells.scans import Gates, MinGRUGates, MinLSTMGates, lerp_scan, linear_scan
+
+__all__ = ["MinGRUCell", "MinLSTMCell", "linear_scan"]  # linear_scan: for cells of one's own
 
 
-def linear_scan(a: Tensor, b: Tensor, h0: Tensor, mask: Tensor | None = None) -> Tensor:
-    """Every ``h_t = a_t ⊙ h_{t-1} + b_t`` at once: ``a, b (B, T, H)``, ``h0 (B, H)`` ->
-    ``(B, T, H)``. A step where ``mask (B, T)`` is False carries the state unchanged.
-
-    :class:`LinearRecurrence` runs the recurrence as one autograd node: forward and backward
-    are loops of one fused elementwise op per step over ``(B, H)``, with no graph of T nodes
-    and no ``(B, T, H)`` temporaries per round. No logarithm and no division is taken, so
-    candidates of any sign are exact and a product of gates that underflows to 0 is the
-    right answer. Its backward is made of differentiable ops, so double backward works.
-    """
-    if mask is not None:
-        keep = mask.unsqueeze(-1)
-        a = torch.where(keep, a, torch.ones_like(a))
-        b = torch.where(keep, b, torch.zeros_like(b))
-    return LinearRecurrence.apply(a, b, h0)
-
-
-class LinearRecurrence(torch.autograd.Function):
-    """``h_t = a_t ⊙ h_{t-1} + b_t`` over ``t``: ``(a, b, h0) -> h (B, T, H)``.
-
-    Backward: with ``g_t`` the gradient reaching ``h_t`` (its own plus ``a_{t+1} ⊙ g_{t+1}``),
-    ``∂L/∂b_t = g_t``, ``∂L/∂a_t = g_t ⊙ h_{t-1}`` and ``∂L/∂h_0 = a_1 ⊙ g_1``.
-    """
-
-    @staticmethod
-    def forward(ctx, a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
-        # time-major copies: every step then reads and writes contiguous (B, H) blocks
-        a_t, b_t = a.transpose(0, 1).contiguous(), b.transpose(0, 1).contiguous()
-        out = torch.empty_like(b_t)
-        h = h0
-        for t in range(a_t.size(0)):
-            h = torch.addcmul(b_t[t], a_t[t], h, out=out[t])
-        ctx.save_for_backward(a_t, h0, out)
-        return out.transpose(0, 1)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        a_t, h0, out = ctx.saved_tensors  # time-major (T, B, H)
-        grad = grad.transpose(0, 1)
-        carried = torch.zeros_like(h0)
-        grads = []
-        for t in range(a_t.size(0) - 1, -1, -1):
-            g = grad[t] + carried
-            grads.append(g)
-            carried = a_t[t] * g
-        g_all = torch.stack(grads[::-1])  # (T, B, H): ∂L/∂b
-        previous = torch.cat([h0.unsqueeze(0), out[:-1]])
-        return (g_all * previous).transpose(0, 1), g_all.transpose(0, 1), carried
-
-
-class MinLSTMCell(Cell):
-    """minLSTM: ``project`` gives ``[a_f, a_i, h~]`` (B, 3H) in one matmul.
-
-    Parameters: ``weight_ih (3H, F)`` and ``bias_ih (3H,)``, rows ``[f; i; h~]``; no
-    ``weight_hh`` (the state never enters a matmul, so there is nothing for DropConnect).
-    """
+class InputGatedCell(Cell):
+    """A cell ``h' = lerp(h, h~, w)`` whose ``w`` and ``h~`` read only the projected input
+    ``xp (B, G*H)`` (``G = gates.parts``, the candidate last)."""
 
     state_names = ("h",)
-    gate_names = ("f", "i", "candidate")
+    gates: Gates
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         super().__init__(input_size, hidden_size)
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
+        rows = self.gates.parts * hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(rows, input_size))
         if bias:
-            self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size))
+            self.bias_ih = nn.Parameter(torch.empty(rows))
         else:
             self.register_parameter("bias_ih", None)
         self.reset_parameters()
 
     def project(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight_ih, self.bias_ih)
+        return F.linear(x, self.weight_ih, self.bias_ih)  # (..., F) -> (..., G*H)
 
-    @staticmethod
-    def _coefficients(xp: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``(f', i', h~, i' ⊙ h~)`` of projected inputs ``xp (..., 3H)``."""
-        a_f, a_i, candidate = xp.chunk(3, -1)
-        d = F.logsigmoid(a_f) - F.logsigmoid(a_i)
-        keep, take = torch.sigmoid(d), torch.sigmoid(-d)
-        return keep, take, candidate, take * candidate
+    def _gates(self, xp: Tensor, w: Tensor) -> tuple[Tensor, ...]:
+        raise NotImplementedError
 
     def step(self, xp: Tensor, state: State, *, weight_hh: Tensor | None = None,
              h_mask: Tensor | None = None) -> tuple[State, tuple[Tensor, ...]]:
-        """``h' = f' ⊙ h + i' ⊙ h~`` from ``xp (B, 3H)``; ``weight_hh`` must be None (there
-        is no recurrent weight) and ``h_mask`` is ignored (no recurrent matmul to drop)."""
+        """``h' = h + w ⊙ (h~ - h)`` from ``xp (B, G*H)``; ``weight_hh`` must be None (there is
+        no recurrent weight) and ``h_mask`` is ignored (no recurrent matmul to drop)."""
         if weight_hh is not None:
-            raise ValueError("MinLSTMCell has no recurrent weight: weight_hh must be None")
+            raise ValueError(f"{type(self).__name__} has no recurrent weight: weight_hh must "
+                             "be None")
         (h,) = state
-        keep, take, candidate, pushed = self._coefficients(xp)
-        return (torch.addcmul(pushed, keep, h),), (keep, take, candidate)
+        w, candidate = self.gates.weight(xp), xp[..., -self.hidden_size:]
+        dtype = torch.promote_types(xp.dtype, h.dtype)  # autocast: a bf16 xp, a float32 h
+        new = torch.lerp(h.to(dtype), candidate.to(dtype), w.to(dtype))
+        return (new,), self._gates(xp, w)
 
     def scan(self, xp: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
-        """Every step at once (:func:`linear_scan`): ``xp (B, T, 3H)`` -> ``(B, T, H)``."""
+        """Every step at once: ``xp (B, T, G*H)``, ``state = (h_0,)`` -> ``(B, T, H)``."""
         (h0,) = state
-        keep, _, _, pushed = self._coefficients(xp)
-        out = linear_scan(keep, pushed, h0, mask)
+        out = lerp_scan(self.gates, xp, h0, mask)
         return out, (out[:, -1],)
+
+
+class MinGRUCell(InputGatedCell):
+    """minGRU: ``project`` gives ``[W_z x + b_z, W_h x + b_h]`` (B, 2H), rows ``[z; h~]``."""
+
+    gate_names = ("z", "candidate")
+    gates = MinGRUGates
+
+    def _gates(self, xp: Tensor, w: Tensor) -> tuple[Tensor, ...]:
+        return w, xp[..., self.hidden_size:]
+
+
+class MinLSTMCell(InputGatedCell):
+    """minLSTM: ``project`` gives ``[a_f, a_i, h~]`` (B, 3H), rows ``[f; i; h~]``; its gates are
+    the normalised ``(f', i', h~)``."""
+
+    gate_names = ("f", "i", "candidate")
+    gates = MinLSTMGates
+
+    def _gates(self, xp: Tensor, w: Tensor) -> tuple[Tensor, ...]:
+        return torch.rsub(w, 1), w, xp[..., 2 * self.hidden_size:]
