@@ -167,7 +167,8 @@ def test_gradcheck_of_the_scan(kind) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_float32_scan_is_close_to_the_loop(kind) -> None:
-    """Outputs and final states to 1e-5; gradients (sums over 40 steps) to 1e-4."""
+    """Outputs and final states to 1e-5; each gradient (sums over 40 steps, whose float32
+    rounding differs in order: the scan's recurrent matmul is oneDNN's) to 1e-4 of its size."""
     torch.manual_seed(5)
     layer = Recurrent(fresh_cell(kind, torch.float32))
     x = randn(B, 40, F, grad=True, dtype=torch.float32)
@@ -176,8 +177,8 @@ def test_float32_scan_is_close_to_the_loop(kind) -> None:
     looped = outputs_and_gradients(as_reference(layer), x, lengths=lengths)
     n_values = 1 + len(layer.cell.state_names)
     for k, (a, b) in enumerate(zip(fused, looped)):
-        tol = 1e-5 if k < n_values else 1e-4
-        torch.testing.assert_close(a, b, atol=tol, rtol=tol)
+        tol = 1e-5 if k < n_values else 1e-4 * b.abs().max().item()
+        torch.testing.assert_close(a, b, atol=tol, rtol=1e-5)
 
 
 @pytest.mark.parametrize("cls", [LayerNormLSTMCell, LayerNormGRUCell])
