@@ -92,18 +92,19 @@ def test_a_factory_must_be_callable_and_make_a_cell(scratch_name) -> None:
 
 # -- minGRU, registered by name, works wherever a cell name does -----------------------------------
 def test_the_example_registers_mingru_once() -> None:
-    assert "mingru" in cell_names() and "mingru" not in BUILT_IN
+    assert "my-mingru" in cell_names() and "my-mingru" not in BUILT_IN
     import custom_cell
 
     # a second import of the file (as another module): no error, the first class stays
     again = runpy.run_path(custom_cell.__file__, run_name="custom_cell_again")
     assert again["MinGRUCell"] is not MinGRUCell
-    assert cell_names().count("mingru") == 1 and type(make_cell("mingru", 3, 4)) is MinGRUCell
+    assert cell_names().count("my-mingru") == 1
+    assert type(make_cell("my-mingru", 3, 4)) is MinGRUCell
 
 
 def test_mingru_by_name_in_build_stack() -> None:
     torch.manual_seed(0)
-    stack = build_stack(["lstm", "mingru", "mingru"], 3, 5).double()
+    stack = build_stack(["lstm", "my-mingru", "my-mingru"], 3, 5).double()
     assert [type(layer.cell).__name__ for layer in stack.layers] == [
         "LSTMCell", "MinGRUCell", "MinGRUCell"]
     x = randn(2, 6, 3)
@@ -122,14 +123,14 @@ def test_mingru_by_name_in_build_stack() -> None:
 
 
 def test_mingru_language_model_trains_by_name(tmp_path: Path) -> None:
-    config = lm.LMConfig(cell="mingru", hidden=48, embedding=24, batch=8, bptt=32)
+    config = lm.LMConfig(cell="my-mingru", hidden=48, embedding=24, batch=8, bptt=32)
     train = TrainConfig(steps=40, lr=1e-2, warmup=5, eval_every=20, log_every=10)
     metrics = lm.fit(str(ALICE), tmp_path, config, train, baseline=False)
     corpus = lm.prepare(str(ALICE), config)
     unigram = lm.ngram_baseline(corpus, "char", orders=(1,))["orders"][0]
     assert metrics["status"] == "finished" and metrics["steps"] == 40
     assert metrics["valid"]["loss"] < unigram["loss"] - 0.2
-    assert json.loads((tmp_path / "config.json").read_text())["model"]["cell"] == "mingru"
+    assert json.loads((tmp_path / "config.json").read_text())["model"]["cell"] == "my-mingru"
     loaded = rnnkit.load(tmp_path)
     assert isinstance(loaded.model.rnn.layers[0].cell, MinGRUCell)
     assert len(loaded.generate("Alice", 10, temperature=0.0)) >= 10  # generation steps minGRU
@@ -211,9 +212,10 @@ def scans(monkeypatch) -> list:
 
 
 def test_recurrent_takes_the_scan_whenever_no_step_needs_to_be_seen(scans) -> None:
-    cell = build("mingru", F, H)
+    cell = build("my-mingru", F, H)
     assert cell.has_scan and cell.native_spec() is None
-    assert [kind for kind in BUILT_IN if build(kind).has_scan] == ["minlstm"]
+    assert [kind for kind in BUILT_IN if build(kind).has_scan] == [
+        "ln-lstm", "ln-gru", "minlstm", "mingru"]
     x, hole = randn(2, T, F), torch.ones(2, T, dtype=torch.bool)
     hole[0, 4] = False
     Recurrent(cell)(x)

@@ -87,9 +87,11 @@ def test_examples_document_how_to_run_them(name):
 
 @pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "bench").glob("*.py")),
                          ids=lambda p: p.name)
-def test_benchmark_scripts_import(path):
+def test_benchmark_scripts_import(path, monkeypatch):
     """The benchmarks are not run here (they are slow), but they must still import: a renamed
-    function they use breaks them at once, not at the next benchmark run."""
+    function they use breaks them at once, not at the next benchmark run. They import each
+    other as ``python bench/x.py`` does: from their own folder."""
+    monkeypatch.syspath_prepend(str(path.parent))
     spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up

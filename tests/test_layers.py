@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnkit import Bidirectional, ElmanCell, GRUCell, LayerNormLSTMCell, LSTMCell, Recurrent, Stack
+from rnnkit import Bidirectional, ElmanCell, GRUCell, LSTMCell, Recurrent, Stack
 from rnnkit.layers import build_stack
 from rnnkit.layers import recurrent as recurrent_module
 
@@ -295,10 +295,10 @@ def test_forcing_native_where_it_cannot_run_raises(build_cell) -> None:
     x = randn(2, T, F)
     with pytest.raises(
         ValueError,
-        match="backend='native' cannot run this call: LayerNormLSTMCell "
+        match="backend='native' cannot run this call: GRUCell "
         "has no fused kernel and no scan; use 'auto'",
     ):
-        Recurrent(LayerNormLSTMCell(F, 4).double(), backend="native")(x)
+        Recurrent(GRUCell(F, 4, reset_after=False).double(), backend="native")(x)
     with pytest.raises(ValueError, match="trajectories need the per-step loop"):
         Recurrent(build_cell("lstm"), backend="native")(x, trajectories=True)
     with pytest.raises(ValueError, match="recurrent dropout needs the per-step loop"):
