@@ -45,8 +45,7 @@ format: $(STAMP)
 
 # speed beside torch.nn, as ratios in one run each: layers (train, infer, bf16), then generation
 bench: $(STAMP)
-	$(BIN)/python bench/layers.py
-	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/speed.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -46,14 +46,17 @@ def layer_rows(quick: bool):
     yield from layers.rows(quick, kinds=kinds, shapes=shapes)
 
 
-def module_rows(name: str, quick: bool):
-    """Rows of a bench module written beside this one (``rows(quick)``), if it is there."""
+def module_rows(name: str, quick: bool, baseline: str):
+    """Rows of a bench module written beside this one (``rows(quick)``: dicts of ``shape,
+    [mode,] contender, tokens_per_s, ratio, noise, n``), in this table's form."""
     try:
         module = importlib.import_module(name)
     except ImportError as missing:
         print(f"# {name}: not run ({missing})")
         return
-    yield from module.rows(quick)
+    for row in module.rows(quick):
+        yield {**row, "group": f"{row['shape']} {row.get('mode', 'train')}",
+               "rate": row["tokens_per_s"], "unit": "tokens/s", "baseline": baseline}
 
 
 def generation_rows(quick: bool):
@@ -103,8 +106,8 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     sources = {
         "layers": lambda: layer_rows(args.quick),
-        "custom": lambda: module_rows("custom_cells", args.quick),
-        "scan": lambda: module_rows("scan_cells", args.quick),
+        "custom": lambda: module_rows("custom_cells", args.quick, "nn.LSTM"),
+        "scan": lambda: module_rows("scan_cells", args.quick, "nn.GRU"),
         "generate": lambda: generation_rows(args.quick),
         "precision": lambda: precision_rows(args.quick),
     }
