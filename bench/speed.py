@@ -1,7 +1,7 @@
 """rnnkit's speed in one table: every race of issue 15, as ratios to what people use today.
 
-    python bench/speed.py            # everything, ~15 min on 2 quiet cores (make bench)
-    python bench/speed.py --quick    # fewer repetitions and smaller budgets, ~6 min
+    python bench/speed.py            # everything, ~8 min on 2 quiet cores (make bench)
+    python bench/speed.py --quick    # fewer repetitions and smaller budgets, ~3 min
     python bench/speed.py --only layers,generate
 
 Sections, each raced in this one process (contenders interleaved, medians, a ``control`` row
@@ -95,7 +95,7 @@ def precision_rows(quick: bool):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions, ~6 min")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, ~3 min")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help="comma-separated sections: " + ",".join(SECTIONS))
     args = parser.parse_args()
