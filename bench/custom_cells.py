@@ -18,8 +18,8 @@ For each shape of ``bench/layers.py`` it races, in one process, training steps (
   the alternative to a hand-written backward. Compiling takes ~10-30 s per kind and shape.
 
 Tokens/s = B*T / seconds; ``x torch`` is the ratio to torch.nn (higher is faster). Contenders
-are interleaved and the medians reported (see ``race`` in ``bench/layers.py``); the header gives
-the load average: compare it with the number of cpus before trusting a row.
+are interleaved and the medians reported (see ``race_group`` in ``bench/layers.py``); the
+header gives the load average: compare it with the number of cpus before trusting a row.
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ import argparse
 import gc
 import os
 import platform
-import statistics
 import time
 
 import torch
-from layers import SHAPES, Shape, race, spread, timer
+from layers import SHAPES, Shape, race_group
 from torch import nn
 
 import rnnkit
@@ -72,19 +71,12 @@ def rows(quick: bool = False, reps: int | None = None, budget: float | None = No
     torch.manual_seed(0)
     for k, shape in enumerate(shapes):
         x = torch.randn(shape.batch, shape.steps, shape.inputs)
-        models = contenders(shape, compiled)
-        runs = {name: timer(model.train(), x, True) for name, model in models.items()}
-        runs[CONTROL] = runs["torch.nn"]
+        models = {name: model.train() for name, model in contenders(shape, compiled).items()}
         now = time.perf_counter()
         deadline = now + (budget - (now - began)) / (len(shapes) - k)
-        times = race(runs, reps, deadline, least=min(reps, 3))
-        base = statistics.median(times["torch.nn"])
-        for name, samples in times.items():
-            med = statistics.median(samples)
-            found.append({"shape": str(shape), "contender": name,
-                          "tokens_per_s": shape.batch * shape.steps / med, "ratio": base / med,
-                          "noise": spread(samples), "n": len(samples)})
-        del models, runs
+        found += [{"shape": str(shape), **row}
+                  for row in race_group(models, x, True, reps, deadline)]
+        del models
         gc.collect()
     return found
 

@@ -153,6 +153,21 @@ def race(
     return times
 
 
+def race_group(models: dict[str, nn.Module], x: torch.Tensor, train: bool, reps: int,
+               deadline: float) -> list[dict]:
+    """Race ``models`` on ``x`` (the first is the baseline, raced again as ``control``); one
+    dict per contender: ``contender, tokens_per_s, ratio`` (to the baseline), ``noise, n``."""
+    runs = {name: timer(model, x, train) for name, model in models.items()}
+    baseline = next(iter(runs))
+    runs[CONTROL] = runs[baseline]
+    times = race(runs, reps, deadline, least=min(reps, 3))
+    base = statistics.median(times[baseline])
+    tokens = x.shape[0] * x.shape[1]
+    return [{"contender": name, "tokens_per_s": tokens / statistics.median(t),
+             "ratio": base / statistics.median(t), "noise": spread(t), "n": len(t)}
+            for name, t in times.items()]
+
+
 def spread(samples: list[float]) -> float:
     """Interquartile range over median (0 with fewer than 4 samples: use min..max then)."""
     med = statistics.median(samples)
@@ -175,19 +190,13 @@ def rows(quick: bool = False, kinds=KINDS, shapes=SHAPES, reps: int | None = Non
         models = contenders(kind, shape)
         for model in models.values():
             model.train(mode == "train")
-        runs = {name: timer(m, x, mode == "train") for name, m in models.items()}
-        runs[CONTROL] = runs["torch.nn"]
         now = time.perf_counter()
         deadline = now + (budget - (now - began)) / (len(groups) - k)
-        times = race(runs, reps, deadline, least=min(reps, 3))
-        base = statistics.median(times["torch.nn"])
-        for name, t in times.items():
-            med = statistics.median(t)
-            yield {"group": f"{kind} {shape} {mode}", "kind": kind, "shape": str(shape),
-                   "mode": mode, "contender": name, "baseline": "torch.nn",
-                   "rate": shape.batch * shape.steps / med, "unit": "tokens/s",
-                   "ratio": base / med, "noise": spread(t), "n": len(t)}
-        del models, runs
+        for row in race_group(models, x, mode == "train", reps, deadline):
+            yield {**row, "group": f"{kind} {shape} {mode}", "kind": kind, "shape": str(shape),
+                   "mode": mode, "baseline": "torch.nn", "rate": row["tokens_per_s"],
+                   "unit": "tokens/s"}
+        del models
         gc.collect()
 
 

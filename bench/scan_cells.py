@@ -13,7 +13,7 @@ At B32 T1024 I256 H256, one layer, it races in one process:
 
 Training is forward + ``out.sum().backward()``; inference is a forward under
 ``torch.no_grad()``. Tokens/s = B*T / seconds; ratios are against torch.nn.GRU. Timing,
-interleaving and noise are bench/layers.py's (``race``, ``spread``, ``timer``).
+interleaving and noise are bench/layers.py's (``race_group``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import argparse
 import gc
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,10 +33,10 @@ import rnnkit
 from rnnkit.layers import build_stack
 
 try:
-    from layers import Shape, race, spread, timer
+    from layers import Shape, race_group
 except ImportError:  # imported by path (the tests, a combined table): bench/ is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from layers import Shape, race, spread, timer
+    from layers import Shape, race_group
 
 SHAPE = Shape(32, 1024, 256, 256, 1)
 BASELINE = "torch.nn.GRU"
@@ -69,18 +68,11 @@ def rows(quick: bool, budget: float | None = None, shape: Shape = SHAPE) -> list
         models = contenders(shape)
         for model in models.values():
             model.train(mode == "train")
-        runs = {name: timer(model, x, mode == "train") for name, model in models.items()}
-        runs[CONTROL] = runs[BASELINE]
         now = time.perf_counter()
         deadline = now + (budget - (now - began)) / (len(MODES) - k)
-        times = race(runs, reps, deadline, least=min(reps, 3))
-        base = statistics.median(times[BASELINE])
-        for name, samples in times.items():
-            med = statistics.median(samples)
-            table.append({"cell": "scan", "shape": str(shape), "mode": mode, "contender": name,
-                          "tokens_per_s": shape.batch * shape.steps / med, "ratio": base / med,
-                          "noise": spread(samples), "n": len(samples)})
-        del models, runs
+        table += [{"cell": "scan", "shape": str(shape), "mode": mode, **row}
+                  for row in race_group(models, x, mode == "train", reps, deadline)]
+        del models
         gc.collect()
     return table
 
