@@ -208,6 +208,38 @@ def test_time_budget_stops_the_run(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 10
 
 
+def test_a_time_cap_ends_a_step_budget_without_bending_its_schedule(tmp_path: Path) -> None:
+    task = LineTask([COUNT] * 1000, sleep=0.03)
+    config = sgd(steps=100, time=0.3, lr=0.5, schedule="cosine", warmup=3, min_lr_ratio=0.2)
+    state = Trainer(task, config, tmp_path / "capped").run()
+    assert state.status == "finished" and state.stopped_by == "time cap"
+    assert 1 <= state.step <= 11  # each step takes at least 0.03 s
+    logged = [r["lr"] for r in state.history if "lr" in r]
+    # the rates of a 100-step run, wherever the cap cut it (not squeezed into 0.3 s)
+    expected = [0.5 * lr_factor("cosine", s, s / 100, 3, 0.2) for s in range(len(logged))]
+    assert logged == pytest.approx(expected)
+    quick = Trainer(LineTask([COUNT] * 10), sgd(steps=5, time=100.0), tmp_path / "steps").run()
+    assert quick.step == 5 and quick.stopped_by == "steps"
+    timed = Trainer(LineTask([COUNT] * 1000, sleep=0.03), sgd(time=0.1), tmp_path / "t").run()
+    assert timed.stopped_by == "time"
+
+
+def test_steps_and_time_together_on_the_command_line_are_a_capped_step_budget() -> None:
+    from rnnkit.cli.main import build_parser
+    from rnnkit.cli.options import train_config_from_args
+    from rnnkit.tasks.lm import default_train_config
+
+    parse = build_parser("lm").parse_args
+    both = parse(["lm", "train", "--data", "alice", "--out", "x", "--steps", "5", "--time", "1m"])
+    config = train_config_from_args(both, default_train_config())
+    assert (config.steps, config.time) == (5, 60.0)
+    steps = parse(["lm", "train", "--data", "alice", "--out", "x", "--steps", "5"])
+    assert train_config_from_args(steps, default_train_config()).time is None
+    alone = parse(["lm", "train", "--data", "alice", "--out", "x", "--time", "2m"])
+    config = train_config_from_args(alone, default_train_config())
+    assert (config.steps, config.time) == (None, 120.0)
+
+
 def test_an_epoch_without_batches_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no batch"):
         Trainer(LineTask([]), sgd(steps=3), tmp_path).run()

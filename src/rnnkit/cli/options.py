@@ -91,13 +91,14 @@ def config_from_args(config_class, args: argparse.Namespace, base=None, *, skip=
 
 
 def add_budget(group, default_train=None) -> None:
-    """``--time`` or ``--steps``, one of them: the training budget."""
-    budget = group.add_mutually_exclusive_group()
+    """``--steps`` or ``--time``: the training budget; both: steps capped by time."""
     shown = ""
     if default_train is not None and default_train.time:
         shown = f" (default: {default_train.time:.0f}s)"
-    budget.add_argument("--time", type=duration, help=f"wall-time budget, e.g. 90s, 5m{shown}")
-    budget.add_argument("--steps", type=positive_int, help="optimizer steps budget")
+    group.add_argument("--time", type=duration, help=f"wall-time budget, e.g. 90s, 5m{shown}; "
+                       "with --steps, a cap that may end the run first")
+    group.add_argument("--steps", type=positive_int, help="optimizer steps budget: the same "
+                       "model on any machine (the schedule follows the steps)")
 
 
 def add_training(parser, default_train, *, skip=()) -> None:

@@ -265,6 +265,7 @@ def run_summary(state, model=None) -> dict:
     """What every task says about its run: status, steps, time, speed, clipping."""
     summary = {
         "status": state.status,
+        "stopped_by": state.stopped_by,
         "steps": state.step,
         "train_seconds": round(state.elapsed, 2),
         "tokens_per_second": round(state.tokens / max(state.step_seconds, 1e-9)),

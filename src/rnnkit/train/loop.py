@@ -54,8 +54,10 @@ class TrainTask(Protocol):
 class TrainConfig(Config):
     """How to train: budget, optimizer and schedule, clipping, evaluation, checkpoints."""
 
-    steps: int | None = param(None, "optimizer steps in all (the budget, or time)", cli=False)
-    time: float | None = param(None, "seconds of wall time in all", cli=False)
+    steps: int | None = param(None, "optimizer steps in all: the budget, over which the "
+                              "schedule runs", cli=False)
+    time: float | None = param(None, "seconds of wall time: the budget when steps is not "
+                               "given, else a cap that may end the run first", cli=False)
     lr: float = param(3e-3, "peak learning rate")
     optimizer: str = param("adamw", "the optimizer", choices=lambda: tuple(OPTIMIZERS))
     weight_decay: float = param(0.0, "decoupled weight decay (AdamW) or L2 (others)")
@@ -92,7 +94,11 @@ class TrainConfig(Config):
         self.require_fraction("min_lr_ratio", closed=True)
 
     def with_budget(self, steps: int | None = None, time: float | None = None) -> TrainConfig:
-        """This config with a budget of ``steps`` or else ``time`` (neither: unchanged)."""
+        """This config with a budget of ``steps``, of ``time``, or of ``steps`` capped by
+        ``time`` (neither: unchanged). A step budget makes the same model on any machine (the
+        schedule follows the steps); a time budget or cap depends on the machine's speed."""
+        if steps and time:
+            return replace(self, steps=steps, time=time)
         if steps:
             return replace(self, steps=steps, time=None)
         if time:
@@ -114,6 +120,7 @@ class TrainState:
     bad_evals: int = 0
     history: list[dict] = field(default_factory=list)  # every logged record
     status: str = "running"  # finished | early-stopped | interrupted
+    stopped_by: str = ""  # when finished: "steps", "time", or "time cap" (before the steps)
 
 
 class Diverged(RnnkitError):
@@ -210,6 +217,7 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------
     def progress(self) -> float:
+        """The share of the budget spent: the run ends at 1 (steps, or the time or its cap)."""
         c, s = self.config, self.state
         done = 0.0
         if c.steps:
@@ -217,6 +225,18 @@ class Trainer:
         if c.time:
             done = max(done, s.elapsed / c.time)
         return done
+
+    def schedule_progress(self) -> float:
+        """Where the learning-rate schedule is: over the steps when there are any (a time cap
+        does not stretch or squeeze it), else over the time."""
+        c, s = self.config, self.state
+        return s.step / c.steps if c.steps else s.elapsed / c.time
+
+    def _stopped_by(self) -> str:
+        c, s = self.config, self.state
+        if c.steps and s.step >= c.steps:
+            return "steps"
+        return "time cap" if c.steps else "time"
 
     def run(self, resume: bool = False) -> TrainState:
         c, s = self.config, self.state
@@ -232,6 +252,7 @@ class Trainer:
                 for batch in self.task.batches(s.epoch, s.batch):
                     if self.progress() >= 1.0:
                         s.status = "finished"
+                        s.stopped_by = self._stopped_by()
                         break
                     exhausted = False
                     self._train_step(batch)
@@ -272,7 +293,8 @@ class Trainer:
     def _train_step(self, batch: Any) -> None:
         c, s, model = self.config, self.state, self.task.model
         started = time.perf_counter()
-        factor = lr_factor(c.schedule, s.step, self.progress(), c.warmup, c.min_lr_ratio)
+        factor = lr_factor(c.schedule, s.step, self.schedule_progress(), c.warmup,
+                           c.min_lr_ratio)
         for group in self.optimizer.param_groups:
             group["lr"] = c.lr * factor
         model.train()

@@ -46,7 +46,7 @@ def _baseline_config(config: CTCConfig, name: str) -> CTCConfig:
 
 def _share(train_config: TrainConfig, share: float) -> TrainConfig:
     steps = max(1, round(train_config.steps * share)) if train_config.steps else None
-    time = train_config.time * share if train_config.time and not steps else None
+    time = train_config.time * share if train_config.time else None  # a budget, or a cap
     return dataclasses.replace(train_config, steps=steps, time=time,
                                warmup=min(train_config.warmup, max(1, (steps or 10**9) // 10)))
 
