@@ -40,6 +40,8 @@ def cases(folder: Path, model: Path) -> dict[str, tuple[list[str], list[str]]]:
         "missing cell plugin": (["--cells", str(folder / "cells.py"), "lm", "train"],
                                 ["cells.py"]),
         "bad duration": (lm + ["--data", ALICE, "--time", "5x"], ["'5x' is not a duration"]),
+        "negative duration": (lm + ["--data", ALICE, "--time", "-5s"],
+                              ["--time", "more than zero", "-5s"]),
         # data
         "unknown dataset": (["data", "get", "nope"], ["unknown dataset 'nope'"]),
         "data get without a name": (["data", "get"], ["required: name"]),

@@ -243,3 +243,14 @@ def test_generate_samples_writes_that_many_texts(model_dir: Path, capsys) -> Non
     assert len(texts) == 3 and all(len(t) == 30 for t in texts)
     lm = api.load(model_dir)
     assert texts == api.generate_samples(lm, "Alice", 30, 3, 0.8, seed=1)
+
+
+@pytest.mark.parametrize("budget", ["0s", "-5s", "-1m", "0"])
+def test_a_budget_of_zero_or_less_is_one_line_naming_the_option(budget, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:  # argparse's own exit, through rnnkit's Parser
+        main(["lm", "train", "--data", str(ALICE), "--out", str(tmp_path / "m"), "--time",
+              budget])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1
+    assert "--time" in err and "more than zero" in err and budget in err
+    assert not (tmp_path / "m").exists()

@@ -15,11 +15,14 @@ _UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}
 
 
 def duration(text: str) -> float:
-    """``"90"``, ``"90s"``, ``"5m"``, ``"1.5h"`` -> seconds."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(s|m|min|h)?\s*", text)
+    """``"90"``, ``"90s"``, ``"5m"``, ``"1.5h"`` -> seconds (more than zero)."""
+    match = re.fullmatch(r"\s*([-+]?[0-9]*\.?[0-9]+)\s*(s|m|min|h)?\s*", text)
     if not match:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration; write e.g. 90s, 5m or 1h")
-    return float(match.group(1)) * _UNITS[match.group(2) or ""]
+    seconds = float(match.group(1)) * _UNITS[match.group(2) or ""]
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than zero (e.g. 90s, 5m), got {text}")
+    return seconds
 
 
 def positive_int(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 from rnnkit.errors import ConfigError, RnnkitError
@@ -80,6 +81,20 @@ def load_cells(argv: list[str]) -> list[str]:
     return rest
 
 
+def attach_negative_values(argv: list[str]) -> list[str]:
+    """``--time -5s`` -> ``--time=-5s``: argparse takes a word that starts with ``-`` and is
+    not a plain number for an option and says "expected one argument"; attached, the value
+    reaches its check, which names the real problem."""
+    out: list[str] = []
+    for word in argv:
+        if (out and out[-1].startswith("--") and "=" not in out[-1]
+                and re.fullmatch(r"-[0-9.]+[a-z]*", word)):
+            out[-1] = f"{out[-1]}={word}"
+        else:
+            out.append(word)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from rnnkit.cli.options import expand_option_files, flag_message
 
@@ -94,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     except RnnkitError as problem:
         print(f"rnnkit: error: {problem}", file=sys.stderr)
         return 2
+    argv = attach_negative_values(argv)
     names = {name.rsplit(".", 1)[1] for name in GROUPS}
     parser = build_parser(argv[0] if argv and argv[0] in names else None)
     args = parser.parse_args(argv)
