@@ -42,6 +42,8 @@ def cases(folder: Path, model: Path) -> dict[str, tuple[list[str], list[str]]]:
         "bad duration": (lm + ["--data", ALICE, "--time", "5x"], ["'5x' is not a duration"]),
         "negative duration": (lm + ["--data", ALICE, "--time", "-5s"],
                               ["--time", "more than zero", "-5s"]),
+        "misspelt option": (fc + ["--data", "airpassengers", "--horizn", "12"],
+                            ["unknown option --horizn", "did you mean --horizon?"]),
         # data
         "unknown dataset": (["data", "get", "nope"], ["unknown dataset 'nope'"]),
         "data get without a name": (["data", "get"], ["required: name"]),

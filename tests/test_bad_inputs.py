@@ -1,4 +1,4 @@
-"""Every case of the bad-input table (tests/bad_inputs.py), 63 mistakes across every command
+"""Every case of the bad-input table (tests/bad_inputs.py), 64 mistakes across every command
 group, as a real subprocess: exit code 2, one line on stderr, no traceback, the words that
 name the problem and the fix; and none of them writes the output directory."""
 

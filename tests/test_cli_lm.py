@@ -254,3 +254,13 @@ def test_a_budget_of_zero_or_less_is_one_line_naming_the_option(budget, tmp_path
     assert stop.value.code == 2 and len(err.splitlines()) == 1
     assert "--time" in err and "more than zero" in err and budget in err
     assert not (tmp_path / "m").exists()
+
+
+def test_a_misspelt_option_is_named_with_the_closest_one(capsys) -> None:
+    assert main(["lm", "train", "--data", str(ALICE), "--out", "x", "--tme", "30s"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("rnnkit: error: rnnkit lm train: unknown option --tme; did you mean --time? "
+                   "(see rnnkit lm train --help)")
+    # an unambiguous abbreviation is still argparse's to take
+    assert main(["lm", "generate", "x", "--len", "3"]) == 2
+    assert "no model directory" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import re
@@ -81,6 +82,33 @@ def load_cells(argv: list[str]) -> list[str]:
     return rest
 
 
+def unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first ``--option`` in ``argv`` that its command lacks, with the closest one it has.
+
+    Checked before argparse reads the line: argparse would report a misspelt required option
+    as missing ("required: --horizon") before the unknown one, and prints no suggestion.
+    Unambiguous abbreviations stay allowed, as argparse allows them.
+    """
+    command = parser
+    for word in argv:  # down the groups and verbs named on the line
+        verbs = next((a.choices for a in command._actions
+                      if isinstance(a, argparse._SubParsersAction)), None)
+        if verbs is None or word not in verbs:
+            break
+        command = verbs[word]
+    known = sorted(command._option_string_actions)
+    for word in argv:
+        if word == "--":
+            break
+        name = word.split("=", 1)[0]
+        if not name.startswith("--") or any(k.startswith(name) for k in known):
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        return f"{command.prog}: unknown option {name}{hint} (see {command.prog} --help)"
+    return None
+
+
 def attach_negative_values(argv: list[str]) -> list[str]:
     """``--time -5s`` -> ``--time=-5s``: argparse takes a word that starts with ``-`` and is
     not a plain number for an option and says "expected one argument"; attached, the value
@@ -112,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = attach_negative_values(argv)
     names = {name.rsplit(".", 1)[1] for name in GROUPS}
     parser = build_parser(argv[0] if argv and argv[0] in names else None)
+    unknown = unknown_option(parser, argv)
+    if unknown:
+        print(f"rnnkit: error: {unknown}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     try:
         if getattr(args, "inference_precision", False) and args.precision == "bf16":
