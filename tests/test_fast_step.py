@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from rnnkit.data.vocab import Vocabulary
 from rnnkit.decode.fast_step import stepper_for
 from rnnkit.tasks.lm.generate import LoadedLM, generate
 from rnnkit.tasks.lm.model import LanguageModel, LMConfig
@@ -22,6 +23,19 @@ def model(layers: int = 2, hidden: int = 24, cell: str = "lstm", **options) -> L
             if "bias" in name:
                 p.uniform_(-0.5, 0.5)
     return m.eval()
+
+
+def loaded(layers: int, hidden: int) -> tuple[LoadedLM, LoadedLM]:
+    """A small LSTM LM over FIXTURE_TEXT's characters, loaded twice: generating with the fast
+    step, and with the model's own step (``fast=False``)."""
+    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
+    m = model(layers, hidden)
+    m.decoder = torch.nn.Linear(hidden, len(vocab))
+    m.embedding = torch.nn.Embedding(len(vocab), 8)
+    m.eval()
+    config = LMConfig(layers=layers, hidden=hidden, vocab_size=len(vocab), embedding=8)
+    return (LoadedLM(m, vocab, config, directory=None),
+            LoadedLM(m, vocab, config, directory=None, fast=False))
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3])
@@ -56,16 +70,7 @@ def test_models_it_cannot_run_get_none():
                                       {"temperature": 1.0, "seed": 3},
                                       {"temperature": 0.8, "top_k": 5, "top_p": 0.9, "seed": 7}])
 def test_generation_is_the_same_text_token_for_token(sampling):
-    from rnnkit.data.vocab import Vocabulary
-
-    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
-    m = model(2, 32)
-    m.decoder = torch.nn.Linear(32, len(vocab))
-    m.embedding = torch.nn.Embedding(len(vocab), 8)
-    m.eval()
-    config = LMConfig(layers=2, hidden=32, vocab_size=len(vocab), embedding=8)
-    fast = LoadedLM(m, vocab, config, directory=None)
-    slow = LoadedLM(m, vocab, config, directory=None, fast=False)
+    fast, slow = loaded(2, 32)
     assert fast.stepper() is not None and slow.stepper() is None
     a = "".join(generate(fast, "the ", 300, **sampling))
     b = "".join(generate(slow, "the ", 300, **sampling))
@@ -73,14 +78,7 @@ def test_generation_is_the_same_text_token_for_token(sampling):
 
 
 def test_two_generations_at_once_keep_their_own_state():
-    from rnnkit.data.vocab import Vocabulary
-
-    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
-    m = model(1, 16)
-    m.decoder = torch.nn.Linear(16, len(vocab))
-    m.embedding = torch.nn.Embedding(len(vocab), 8)
-    lm = LoadedLM(m.eval(), vocab, LMConfig(hidden=16, vocab_size=len(vocab), embedding=8),
-                  directory=None)
+    lm, _ = loaded(1, 16)
     alone = "".join(generate(lm, "fox", 40, temperature=0.0))
     first, second = generate(lm, "fox", 40, temperature=0.0), generate(lm, "dog", 40,
                                                                         temperature=0.0)
@@ -122,16 +120,9 @@ def test_the_sampler_reuses_its_buffers_and_follows_its_seed():
 
 @pytest.mark.parametrize("sampling", [{"temperature": 0.0}, {"temperature": 0.9, "seed": 4}])
 def test_samples_written_side_by_side_equal_the_reference_and_one_at_a_time(sampling):
-    from rnnkit.data.vocab import Vocabulary
     from rnnkit.tasks.lm.generate import generate_samples
 
-    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
-    m = model(2, 16)
-    m.decoder = torch.nn.Linear(16, len(vocab))
-    m.embedding = torch.nn.Embedding(len(vocab), 8)
-    config = LMConfig(layers=2, hidden=16, vocab_size=len(vocab), embedding=8)
-    fast = LoadedLM(m.eval(), vocab, config, directory=None)
-    slow = LoadedLM(m, vocab, config, directory=None, fast=False)
+    fast, slow = loaded(2, 16)
     texts = generate_samples(fast, "the ", 80, samples=5, **sampling)
     assert texts == generate_samples(slow, "the ", 80, samples=5, **sampling)
     assert len(texts) == 5 and all(len(t) == 80 for t in texts)
@@ -166,15 +157,9 @@ def test_the_bf16_step_stays_close_to_the_fp32_step():
 
 
 def test_generation_under_bf16_autocast_uses_the_bf16_step():
-    from rnnkit.data.vocab import Vocabulary
     from rnnkit.decode.fast_step import bf16_kernels
 
-    vocab = Vocabulary.build(FIXTURE_TEXT, level="char")
-    m = model(1, 32)
-    m.decoder = torch.nn.Linear(32, len(vocab))
-    m.embedding = torch.nn.Embedding(len(vocab), 8)
-    lm = LoadedLM(m.eval(), vocab, LMConfig(hidden=32, vocab_size=len(vocab), embedding=8),
-                  directory=None)
+    lm, _ = loaded(1, 32)
     exact = "".join(generate(lm, "the ", 60, temperature=0.0))
     with torch.autocast("cpu", dtype=torch.bfloat16):
         half = "".join(generate(lm, "the ", 60, temperature=0.0))
